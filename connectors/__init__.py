@@ -1,0 +1,1 @@
+"""Sources and sinks that move data in and out of stream-engine."""

@@ -1,0 +1,5 @@
+"""stream-engine: streaming-first event processing on Kafka."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

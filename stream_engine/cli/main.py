@@ -1,0 +1,45 @@
+"""The `stream-engine` command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from typer import _click as click  # typer vendors click; its exceptions live here
+
+from stream_engine import __version__
+from stream_engine.cli.dev import dev_app
+
+app = typer.Typer(
+    name="stream-engine",
+    help="Streaming-first event processing on Kafka.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(dev_app, name="dev")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the installed version."""
+    typer.echo(__version__)
+
+
+def run() -> None:
+    """Entry point: usage errors become one plain line, like every other error."""
+    try:
+        result = app(standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help() if exc.ctx else "")
+        sys.exit(0)
+    except click.exceptions.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)

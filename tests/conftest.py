@@ -1,0 +1,49 @@
+"""Session-wide real Kafka broker: KAFKA_BOOTSTRAP_SERVERS if set, else the repo's local one."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from kafka_kit import KafkaKit
+
+from stream_engine.devbroker import LocalBroker
+from stream_engine.errors import StreamEngineError
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        try:
+            KafkaKit(given)
+        except StreamEngineError as exc:
+            pytest.exit(f"KAFKA_BOOTSTRAP_SERVERS is set but unusable: {exc}", returncode=3)
+        yield given
+        return
+    broker = LocalBroker(tmp_path_factory.mktemp("kafka-broker"))
+    try:
+        info = broker.start(timeout_s=120)
+    except StreamEngineError as exc:
+        pytest.exit(f"could not start the local Kafka broker: {exc}", returncode=3)
+    try:
+        yield info.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_session(kafka_bootstrap: str) -> KafkaKit:
+    return KafkaKit(kafka_bootstrap)
+
+
+@pytest.fixture
+def kafka(kafka_session: KafkaKit) -> Iterator[KafkaKit]:
+    yield kafka_session
+    kafka_session.cleanup()
