@@ -8,6 +8,7 @@ import typer
 from typer import _click as click  # typer vendors click; its exceptions live here
 
 from stream_engine import __version__
+from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli.dev import dev_app
 
 app = typer.Typer(
@@ -18,6 +19,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(dev_app, name="dev")
+app.command("check")(pipeline_cmds.check)
+app.command("worker")(pipeline_cmds.worker)
 
 
 @app.command("version")

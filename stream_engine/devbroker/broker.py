@@ -235,9 +235,9 @@ class LocalBroker:
                 log.seek(offset)
                 chunk = log.read().decode(errors="replace")
             offset += len(chunk.encode())
-            seen = (seen + chunk)[-4096:]
-            if READY_MARKER in seen:
+            if READY_MARKER in seen + chunk:
                 return
+            seen = chunk[-len(READY_MARKER) :]  # a marker split across two reads still matches
             time.sleep(0.2)
         self.stop()
         raise BrokerError(

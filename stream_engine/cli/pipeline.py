@@ -1,0 +1,87 @@
+"""`stream-engine check` and `stream-engine worker`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.tree import Tree
+
+from stream_engine.cli.errors import handle_errors
+from stream_engine.logs import configure_logging
+from stream_engine.settings import load_settings
+from stream_engine.spec import PipelineSpec, load_pipeline
+from stream_engine.topology import Topology
+
+PipelineArg = typer.Argument(..., help="The pipeline file (YAML).", show_default=False)
+
+
+def load_topology(path: Path) -> tuple[PipelineSpec, Topology]:
+    spec = load_pipeline(path)
+    return spec, Topology.build(spec, origin=str(path))
+
+
+@handle_errors
+def check(
+    pipeline: Path = PipelineArg,
+    as_json: bool = typer.Option(False, "--json", help="Print the topology as JSON."),
+) -> None:
+    """Validate a pipeline file and print its topology (exit 2 on the first problems)."""
+    spec, topology = load_topology(pipeline)
+    summary = topology.describe()
+    created = [
+        {
+            "topic": t.name,
+            "partitions": t.partitions,
+            "replication": t.replication,
+            "config": dict(t.config),
+        }
+        for t in spec.topics_to_create()
+    ]
+    if as_json:
+        typer.echo(json.dumps({**summary, "creates": created}, indent=2))
+        return
+    tree = Tree(f"[bold]{spec.pipeline}[/] v{spec.version}  (consumer group {spec.group_id})")
+    sources = tree.add("sources")
+    for name, src in spec.sources.items():
+        sources.add(f"{name}: topic {src.topic} ({src.format})")
+    if spec.reference:
+        refs = tree.add("reference tables")
+        for name, ref in spec.reference.items():
+            refs.add(f"{name}: topic {ref.topic}, key {ref.key or '(message key)'}")
+    steps = tree.add("steps")
+    for step in topology.steps:
+        steps.add(f"{step.path}: {step.name}")
+    sinks = tree.add("sinks")
+    for plan in topology.sinks:
+        sinks.add(f"{plan.name}: topic {plan.topic}")
+    tree.add(f"dead letters: topic {spec.dead_letter_topic}")
+    topics = tree.add("topics")
+    topics.add("reads: " + ", ".join(spec.topics_read()))
+    topics.add("writes: " + ", ".join(spec.topics_written()))
+    topics.add(
+        "creates when missing: "
+        + ", ".join(f"{t['topic']} ({t['partitions']}p x{t['replication']})" for t in created)
+    )
+    Console().print(tree)
+    typer.echo("ok")
+
+
+@handle_errors
+def worker(
+    pipeline: Path = PipelineArg,
+    metrics_port: int | None = typer.Option(
+        None, min=0, max=65535, help="Port of /metrics, /health, /ready (0: any free port)."
+    ),
+    datadir: Path | None = typer.Option(None, help="Faust's data directory (default: a temp dir)."),
+) -> None:
+    """Run the pipeline as a long-running worker until SIGTERM (finishes the batch in flight)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    spec, _ = load_topology(pipeline)
+    from stream_engine.runtime.faust import run_worker
+
+    code = run_worker(spec, settings, metrics_port=metrics_port, datadir=datadir)
+    raise typer.Exit(code)

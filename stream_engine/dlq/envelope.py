@@ -1,0 +1,99 @@
+"""The dead-letter envelope of DESIGN.md section 3.
+
+`dlq.reason` is a short code that doubles as a metric label, so it never carries free
+text; the human explanation goes to `dlq.message`. A dead letter larger than the topic
+accepts keeps a truncated value and says so, so it can never block commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+REASONS = frozenset(
+    {
+        "decode",
+        "schema",
+        "rule",
+        "missing_reference",
+        "late",
+        "duplicate",
+        "eval_error",
+        "sink_error",
+    }
+)
+STAGES = frozenset({"decode", "quality", "enrich", "filter", "map", "window", "sink"})
+MAX_MESSAGE_CHARS = 1000
+HEADER_ALLOWANCE = 4096  # bytes kept free for headers and the key inside max_message_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A failed record: its original bytes and where it came from."""
+
+    reason: str
+    stage: str
+    message: str
+    key: bytes | None
+    value: bytes | None
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    rule: str = ""
+    headers: tuple[tuple[str, bytes], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.reason not in REASONS:
+            raise ValueError(f"unknown dead-letter reason {self.reason!r}")
+        if self.stage not in STAGES:
+            raise ValueError(f"unknown dead-letter stage {self.stage!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterMessage:
+    """What goes to the dead-letter topic."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+def dead_letter_message(
+    letter: DeadLetter, pipeline: str, now_ms: int, max_message_bytes: int
+) -> DeadLetterMessage:
+    """Envelope a dead letter: original headers first, then the dlq.* headers."""
+    message = " ".join(letter.message.split())[:MAX_MESSAGE_CHARS]
+    headers: list[tuple[str, bytes]] = [
+        (k, v) for k, v in letter.headers if not k.startswith("dlq.")
+    ]
+    headers += [
+        ("dlq.reason", letter.reason.encode()),
+        ("dlq.message", message.encode()),
+        ("dlq.stage", letter.stage.encode()),
+        ("dlq.rule", letter.rule.encode()),
+        ("dlq.pipeline", pipeline.encode()),
+        ("dlq.source.topic", letter.topic.encode()),
+        ("dlq.source.partition", str(letter.partition).encode()),
+        ("dlq.source.offset", str(letter.offset).encode()),
+        ("dlq.source.timestamp", str(letter.timestamp_ms).encode()),
+        ("dlq.timestamp", str(now_ms).encode()),
+    ]
+    value = letter.value
+    budget = max_message_bytes - HEADER_ALLOWANCE - len(letter.key or b"")
+    budget -= sum(len(k) + len(v) for k, v in headers)
+    if value is not None and len(value) > max(budget, 0):
+        headers += [
+            ("dlq.truncated", b"true"),
+            ("dlq.original.size", str(len(value)).encode()),
+        ]
+        value = value[: max(budget, 0)]
+    return DeadLetterMessage(letter.key, value, headers)
+
+
+def parse_dead_letter_headers(headers: list[tuple[str, bytes]] | None) -> dict[str, str]:
+    """The dlq.* headers of a consumed dead letter as text."""
+    out: dict[str, str] = {}
+    for key, value in headers or []:
+        if key.startswith("dlq."):
+            out[key] = (value or b"").decode("utf-8", errors="replace")
+    return out

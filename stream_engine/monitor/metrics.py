@@ -1,0 +1,79 @@
+"""The worker's Prometheus metrics. Names and labels are documented in docs/metrics.md."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from stream_engine.topology import BatchResult
+
+BATCH_BUCKETS = (1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+SECONDS_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+class PipelineMetrics:
+    """One registry per worker, so tests and several pipelines never share counters."""
+
+    def __init__(self, pipeline: str, registry: CollectorRegistry | None = None) -> None:
+        self.pipeline = pipeline
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.records_in = Counter(
+            "stream_engine_records_in", "Records consumed.", ["pipeline", "source"], registry=r
+        )
+        self.records_out = Counter(
+            "stream_engine_records_out",
+            "Records produced to a sink.",
+            ["pipeline", "sink"],
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "stream_engine_dead_letters",
+            "Records sent to the dead-letter topic.",
+            ["pipeline", "stage", "reason"],
+            registry=r,
+        )
+        self.filtered = Counter(
+            "stream_engine_records_filtered",
+            "Records a filter step did not keep.",
+            ["pipeline", "step"],
+            registry=r,
+        )
+        self.dropped = Counter(
+            "stream_engine_records_dropped",
+            "Records dropped by enrich missing: drop.",
+            ["pipeline", "step"],
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "stream_engine_batch_size",
+            "Records per micro-batch.",
+            ["pipeline", "source"],
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
+        self.step_seconds = Histogram(
+            "stream_engine_step_seconds",
+            "Processing time of a step per micro-batch.",
+            ["pipeline", "step"],
+            buckets=SECONDS_BUCKETS,
+            registry=r,
+        )
+
+    def observe(self, result: BatchResult) -> None:
+        p = self.pipeline
+        c = result.counters
+        self.records_in.labels(p, result.source).inc(c.records_in)
+        self.batch_size.labels(p, result.source).observe(c.records_in)
+        for sink, n in c.out.items():
+            self.records_out.labels(p, sink).inc(n)
+        for (stage, reason), n in c.dead.items():
+            self.dead_letters.labels(p, stage, reason).inc(n)
+        for step, n in c.filtered.items():
+            self.filtered.labels(p, step).inc(n)
+        for step, n in c.dropped.items():
+            self.dropped.labels(p, step).inc(n)
+        for step, seconds in result.step_seconds.items():
+            self.step_seconds.labels(p, step).observe(seconds)
+
+    def observe_step(self, step: str, seconds: float) -> None:
+        self.step_seconds.labels(self.pipeline, step).observe(seconds)

@@ -1,0 +1,1 @@
+"""Runtimes that feed the topology: the live Faust worker and bounded replays."""

@@ -1,0 +1,100 @@
+"""`stream-engine worker`: preflight checks, reference tables, metrics, then the Faust worker."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from connectors.kafka_admin import TopicRequest, ensure_topics, topic_partitions, wait_for_cluster
+from connectors.kafka_reference import ReferenceLoader
+from stream_engine.errors import BrokerError
+from stream_engine.monitor import MetricsServer, PipelineMetrics
+from stream_engine.runtime.delivery import Delivery
+from stream_engine.runtime.runner import BatchRunner
+from stream_engine.settings import Settings
+from stream_engine.spec import PipelineSpec
+from stream_engine.topology import Topology
+
+log = logging.getLogger(__name__)
+
+
+def preflight(spec: PipelineSpec, settings: Settings) -> list[str]:
+    """Fail fast on a missing source; create missing sink and dead-letter topics."""
+    admin = wait_for_cluster(settings)
+    needed = {s.topic: f"sources.{n}.topic" for n, s in spec.sources.items()}
+    needed.update({r.topic: f"reference.{n}.topic" for n, r in spec.reference.items()})
+    found = topic_partitions(admin, needed)
+    missing = [f"{topic!r} ({where})" for topic, where in needed.items() if topic not in found]
+    if missing:
+        raise BrokerError(
+            f"source topic {', '.join(missing)} does not exist on "
+            f"{settings.kafka_bootstrap_servers}; create it or fix the pipeline file"
+        )
+    return ensure_topics(
+        admin,
+        [
+            TopicRequest(t.name, t.partitions, t.replication, dict(t.config))
+            for t in spec.topics_to_create()
+        ],
+    )
+
+
+def run_worker(
+    spec: PipelineSpec,
+    settings: Settings,
+    *,
+    metrics_port: int | None = None,
+    datadir: Path | None = None,
+) -> int:
+    """Run until SIGTERM/SIGINT; returns the process exit code."""
+    from faust import Worker  # deferred: importing faust is slow and only the worker needs it
+
+    from stream_engine.runtime.faust.app import build_app
+
+    topology = Topology.build(spec)
+    created = preflight(spec, settings)
+    if created:
+        log.info("created topics: %s", ", ".join(created))
+    loaders = []
+    for name, ref in spec.reference.items():
+        loader = ReferenceLoader(settings, topology.tables[name], ref.topic)
+        count = loader.catch_up()
+        log.info(
+            "reference table %s loaded: %d rows from %d records", name, len(loader.table), count
+        )
+        loader.start()
+        loaders.append(loader)
+    metrics = PipelineMetrics(spec.pipeline)
+    port = (
+        metrics_port if metrics_port is not None else (spec.metrics.port or settings.metrics_port)
+    )
+    server = MetricsServer(metrics.registry, settings.metrics_host, port)
+    server.start()
+    log.info("metrics on http://%s:%d/metrics", settings.metrics_host, server.port)
+    delivery = Delivery(settings, spec)
+    runner = BatchRunner(topology, delivery, metrics)
+    workdir = datadir or Path(tempfile.mkdtemp(prefix=f"stream-engine-{spec.pipeline}-"))
+    app = build_app(spec, settings, runner, server.beat, str(workdir))
+    worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True, override_logging=False)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    else:
+        code = 0
+    finally:
+        delivery.close()
+        for loader in loaders:
+            loader.close()
+        server.close()
+    totals = runner.totals
+    log.info(
+        "stopped: in=%d passed=%d filtered=%d dropped=%d dead=%d",
+        totals.records_in,
+        totals.passed,
+        sum(totals.filtered.values()),
+        sum(totals.dropped.values()),
+        sum(totals.dead.values()),
+    )
+    return code

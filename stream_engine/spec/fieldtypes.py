@@ -1,0 +1,110 @@
+"""Constrained value types of the pipeline file, each with a message that says what is allowed.
+
+Regex constraints would surface as pydantic's "should match pattern ..." text; these
+validators name the rule in words instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator
+
+from stream_engine.spec.durations import Duration, parse_duration
+from stream_engine.spec.errors import describe_value, spec_error
+
+_PIPELINE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
+_NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+def _pipeline_name(value: str) -> str:
+    if not _PIPELINE_NAME.fullmatch(value):
+        raise spec_error(
+            f"invalid pipeline name {value!r}: use lowercase letters, digits, '-', '_' and '.', "
+            "starting with a letter or digit, at most 100 characters"
+        )
+    return value
+
+
+def _name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise spec_error(
+            f"invalid name {value!r}: use lowercase letters, digits and '_', "
+            "not starting with a digit, at most 100 characters"
+        )
+    return value
+
+
+def _field_name(value: str) -> str:
+    if not _FIELD_NAME.fullmatch(value):
+        raise spec_error(
+            f"invalid field name {value!r}: use letters, digits and '_', not starting with a digit"
+        )
+    return value
+
+
+def _topic_name(value: str) -> str:
+    if not _TOPIC_NAME.fullmatch(value) or value in (".", ".."):
+        raise spec_error(
+            f"invalid topic name {value!r}: use 1 to 249 characters from a-z, A-Z, 0-9, "
+            "'.', '_' and '-' (not '.' or '..')"
+        )
+    return value
+
+
+def _expression(value: str) -> str:
+    if not value.strip():
+        raise spec_error("expected an expression, got an empty string")
+    return value
+
+
+def _not_bool(value: Any) -> Any:
+    # pydantic would turn `true` into 1; in a config file that is always a mistake.
+    if isinstance(value, bool):
+        raise spec_error(f"expected an integer, got {describe_value(value)}")
+    return value
+
+
+def _duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    if value == 0 and type(value) is int:  # "0" needs no unit, written plain or quoted
+        return Duration(0)
+    if isinstance(value, str):
+        try:
+            return Duration(parse_duration(value))
+        except ValueError as exc:
+            raise spec_error(str(exc)) from None
+    raise spec_error(
+        "expected a duration with a unit such as 500ms, 30s, 5m, 2h or 7d, "
+        f"got {describe_value(value)}"
+    )
+
+
+PipelineName = Annotated[str, AfterValidator(_pipeline_name)]
+"""The pipeline's name; it becomes part of topic, group and metric names."""
+
+Name = Annotated[str, AfterValidator(_name)]
+"""A source, reference table or sink name: lowercase identifier."""
+
+FieldName = Annotated[str, AfterValidator(_field_name)]
+"""A record field as expressions can reference it: an identifier (case kept)."""
+
+TopicName = Annotated[str, AfterValidator(_topic_name)]
+"""A name Kafka accepts for a topic."""
+
+Expression = Annotated[str, AfterValidator(_expression)]
+"""Source text of a filter or map expression; compiled later by the expression language."""
+
+Integer = Annotated[int, BeforeValidator(_not_bool)]
+"""An integer that refuses booleans but accepts digit strings (from ${VAR} expansion)."""
+
+DurationValue = Annotated[
+    Duration,
+    PlainValidator(_duration, json_schema_input_type=str),
+    PlainSerializer(str, return_type=str),
+]
+"""A duration written with a unit; dumps back to the same text form."""

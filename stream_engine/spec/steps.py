@@ -1,0 +1,188 @@
+"""The steps list: each item is a one-key mapping (``enrich``, ``filter`` or ``map``).
+
+Items are validated into typed step objects that remember their position, so later
+errors (an expression that does not compile, a missing field) can name ``steps[2]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from stream_engine.spec.base import SpecModel
+from stream_engine.spec.errors import (
+    Issue,
+    describe_value,
+    issues_error,
+    spec_error,
+    unknown_key_message,
+)
+from stream_engine.spec.fieldtypes import Expression, FieldName, Name
+from stream_engine.spec.models import check_field_list
+
+STEP_KINDS = ("enrich", "filter", "map")
+# Step kinds of the design that later versions add.
+FUTURE_STEP_KINDS = ("quality", "windows", "window")
+STEP_KIND_ERROR_TYPE = "step_kind"
+
+MissingPolicy = Literal["keep", "drop", "dead_letter"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class _StepBase(SpecModel):
+    kind: ClassVar[str]
+    internal_fields: ClassVar[frozenset[str]] = frozenset({"index"})
+
+    index: int = Field(0, ge=0)  # position in PipelineSpec.steps; set by PipelineSpec
+
+    @property
+    def path(self) -> str:
+        """Where this step sits in the file, for error messages: ``steps[2]``."""
+        return f"steps[{self.index}]"
+
+    @classmethod
+    def _body(cls, data: Any) -> tuple[bool, Any]:
+        """The value under this step's key when ``data`` is the file form ``{kind: value}``."""
+        if isinstance(data, dict) and len(data) == 1 and cls.kind in data:
+            return True, data[cls.kind]
+        return False, data
+
+
+class EnrichStep(_StepBase):
+    """Add fields from a reference table, looked up by a field of the record."""
+
+    kind: ClassVar[str] = "enrich"
+
+    table: Name
+    on: FieldName
+    fields: list[FieldName] | None = None  # None: every field of the table's record
+    missing: MissingPolicy = "dead_letter"  # what to do when the lookup finds nothing
+    prefix: str = ""  # prepended to the added field names
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_file_form(cls, data: Any) -> Any:
+        wrapped, body = cls._body(data)
+        if not wrapped:
+            return data
+        if not isinstance(body, dict):
+            raise spec_error(f"expected a mapping with table and on, got {describe_value(body)}")
+        if "index" in body:
+            raise issues_error([Issue(("index",), unknown_key_message("index", cls.yaml_keys()))])
+        return body
+
+    @field_validator("fields")
+    @classmethod
+    def _fields_listed_once(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            check_field_list(value)
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_keeps_identifiers(cls, value: str) -> str:
+        if value and not _IDENTIFIER.fullmatch(value):
+            raise spec_error(
+                f"invalid prefix {value!r}: use letters, digits and '_', not starting with a digit"
+            )
+        return value
+
+
+class FilterStep(_StepBase):
+    """Keep the records for which the expression is true."""
+
+    kind: ClassVar[str] = "filter"
+
+    expr: Expression
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_file_form(cls, data: Any) -> Any:
+        wrapped, body = cls._body(data)
+        if not wrapped:
+            return data
+        # Checked here so errors name `steps[i].filter`, the key the user wrote.
+        if not isinstance(body, str):
+            raise spec_error(f"expected an expression string, got {describe_value(body)}")
+        if not body.strip():
+            raise spec_error("expected an expression, got an empty string")
+        return {"expr": body}
+
+
+class MapStep(_StepBase):
+    """Set columns (new or existing) to the values of expressions."""
+
+    kind: ClassVar[str] = "map"
+
+    columns: dict[FieldName, Expression]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_file_form(cls, data: Any) -> Any:
+        wrapped, body = cls._body(data)
+        if not wrapped:
+            return data
+        # Checked here so errors name `steps[i].map.<column>`, the keys the user wrote.
+        if not isinstance(body, dict) or not body:
+            raise spec_error(
+                "expected a mapping of column names to expressions, "
+                f"got {'an empty mapping' if body == {} else describe_value(body)}"
+            )
+        issues = []
+        for column, expr in body.items():
+            if not isinstance(column, str) or not _IDENTIFIER.fullmatch(column):
+                issues.append(
+                    Issue(
+                        (str(column),),
+                        f"invalid column name {column!r}: use letters, digits and '_', "
+                        "not starting with a digit",
+                    )
+                )
+            elif not isinstance(expr, str):
+                issues.append(
+                    Issue((column,), f"expected an expression string, got {describe_value(expr)}")
+                )
+            elif not expr.strip():
+                issues.append(Issue((column,), "expected an expression, got an empty string"))
+        if issues:
+            raise issues_error(issues)
+        return {"columns": body}
+
+
+def _step_kind(item: Any) -> str | None:
+    if isinstance(item, _StepBase):
+        return item.kind
+    if isinstance(item, dict) and len(item) == 1:
+        (key,) = item
+        if key in STEP_KINDS:
+            return str(key)
+    return None
+
+
+Step = Annotated[
+    Annotated[EnrichStep, Tag("enrich")]
+    | Annotated[FilterStep, Tag("filter")]
+    | Annotated[MapStep, Tag("map")],
+    Discriminator(
+        _step_kind,
+        custom_error_type=STEP_KIND_ERROR_TYPE,
+        custom_error_message="expected exactly one of enrich, filter, map",
+    ),
+]
+"""One item of ``steps``: EnrichStep, FilterStep or MapStep."""
+
+
+def step_kind_problem(item: Any) -> str:
+    """Explain why a steps item is not a step (used by the error translation)."""
+    kinds = ", ".join(STEP_KINDS)
+    if not isinstance(item, dict):
+        return f"expected a mapping with one of {kinds}, got {describe_value(item)}"
+    future = [key for key in item if key in FUTURE_STEP_KINDS]
+    if future:
+        return f"{future[0]!r} steps are not supported in this version (supported: {kinds})"
+    if not item:
+        return f"expected exactly one of {kinds}, got an empty mapping"
+    return f"expected exactly one of {kinds}, got: {', '.join(str(key) for key in item)}"

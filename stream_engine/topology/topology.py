@@ -1,0 +1,197 @@
+"""Topology.build(spec) and Topology.process(batch): the single path both runtimes share."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from stream_engine.errors import ConfigError, StreamEngineError
+from stream_engine.expr import Expression, parse
+from stream_engine.serde import Decoder, EncodeError, Encoder, decode_batch, encode_key
+from stream_engine.serde import make_decoder as _make_decoder
+from stream_engine.serde import make_encoder as _make_encoder
+from stream_engine.spec import EnrichStep as EnrichSpec
+from stream_engine.spec import FilterStep as FilterSpec
+from stream_engine.spec import MapStep as MapSpec
+from stream_engine.spec import PipelineSpec, ReferenceSpec, SinkSpec, SourceSpec
+from stream_engine.topology.batch import MicroBatch
+from stream_engine.topology.reference import ReferenceTable
+from stream_engine.topology.result import BatchResult, SinkRecord
+from stream_engine.topology.steps import EnrichStep, FilterStep, MapStep, Step
+from stream_engine.topology.working import WorkingSet
+
+
+@dataclass(frozen=True)
+class SinkPlan:
+    name: str
+    topic: str
+    key_field: str | None
+    fields: list[str] | None
+    encoder: Encoder
+
+
+def make_decoder(spec: SourceSpec | ReferenceSpec) -> Decoder:
+    return _make_decoder(
+        spec.format,
+        schema=spec.schema_file,
+        schema_dir=spec.schema_dir,
+        wire_format=spec.wire_format,
+    )
+
+
+def _compile(source: str, where: str) -> Expression:
+    try:
+        return parse(source)
+    except StreamEngineError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+class Topology:
+    """Decode -> steps -> sinks for every source; failures come back as dead letters."""
+
+    def __init__(
+        self,
+        spec: PipelineSpec,
+        decoders: dict[str, Decoder],
+        tables: dict[str, ReferenceTable],
+        steps: list[Step],
+        sinks: list[SinkPlan],
+    ) -> None:
+        self.spec = spec
+        self.decoders = decoders
+        self.tables = tables
+        self.steps = steps
+        self.sinks = sinks
+        self.source_topics = {s.topic: name for name, s in spec.sources.items()}
+
+    @classmethod
+    def build(cls, spec: PipelineSpec, origin: str = "pipeline") -> Topology:
+        """Compile a validated spec; schema and expression problems are ConfigErrors."""
+        decoders = {
+            name: _in(origin, f"sources.{name}", lambda s=src: make_decoder(s))
+            for name, src in spec.sources.items()
+        }
+        tables = {
+            name: ReferenceTable(
+                name, ref.key, _in(origin, f"reference.{name}", lambda r=ref: make_decoder(r))
+            )
+            for name, ref in spec.reference.items()
+        }
+        steps: list[Step] = []
+        for step in spec.steps:
+            where = f"{origin}: {step.path}"
+            if isinstance(step, EnrichSpec):
+                steps.append(
+                    EnrichStep(
+                        step.path,
+                        tables[step.table],
+                        step.on,
+                        step.fields,
+                        step.missing,
+                        step.prefix,
+                    )
+                )
+            elif isinstance(step, FilterSpec):
+                steps.append(FilterStep(step.path, _compile(step.expr, f"{where}.filter")))
+            elif isinstance(step, MapSpec):
+                compiled = {
+                    col: _compile(src, f"{where}.map.{col}") for col, src in step.columns.items()
+                }
+                steps.append(MapStep(step.path, compiled))
+        sinks = [
+            SinkPlan(
+                name,
+                sink.topic,
+                sink.key,
+                sink.fields,
+                _in(origin, f"sinks.{name}", lambda s=sink: _sink_encoder(s)),
+            )
+            for name, sink in spec.sinks.items()
+        ]
+        return cls(spec, decoders, tables, steps, sinks)
+
+    def process(self, batch: MicroBatch) -> BatchResult:
+        """Run one partition's batch through every step. Never raises for bad records."""
+        result = BatchResult(batch.source)
+        counters = result.counters
+        counters.records_in = len(batch.records)
+        timings = result.step_seconds
+        began = time.perf_counter()
+        values, errors = decode_batch(self.decoders[batch.source], [r.value for r in batch.records])
+        work = WorkingSet(list(batch.records), values, result)  # type: ignore[arg-type]
+        if errors:
+            for reason in ("decode", "schema"):
+                picked = {p: str(e) for p, e in errors.items() if e.reason == reason}
+                if picked:
+                    work.dead_letter(picked, reason=reason, stage="decode")
+        now = time.perf_counter()
+        timings["decode"] = now - began
+        for step in self.steps:
+            if not len(work):
+                break
+            step.apply(work)
+            later = time.perf_counter()
+            timings[step.name] = timings.get(step.name, 0.0) + later - now
+            now = later
+        self._emit(work)
+        timings["sink"] = time.perf_counter() - now
+        counters.passed = len(work)
+        return result
+
+    def _emit(self, work: WorkingSet) -> None:
+        failures: dict[int, str] = {}
+        staged: list[SinkRecord] = []
+        for pos, (rec, value) in enumerate(zip(work.records, work.values, strict=True)):
+            produced: list[SinkRecord] = []
+            try:
+                for sink in self.sinks:
+                    out = value if sink.fields is None else {f: value.get(f) for f in sink.fields}
+                    key = (
+                        rec.key if sink.key_field is None else encode_key(value.get(sink.key_field))
+                    )
+                    produced.append(
+                        SinkRecord(
+                            sink.name,
+                            sink.topic,
+                            key,
+                            sink.encoder.encode(out),
+                            rec.timestamp_ms,
+                            rec.headers,
+                            out,
+                            rec,
+                        )
+                    )
+            except EncodeError as exc:
+                failures[pos] = f"sink {sink.name}: {exc}"
+                continue
+            staged.extend(produced)
+        work.dead_letter(failures, reason="sink_error", stage="sink")
+        for record in staged:
+            work.result.counters.out[record.sink] += 1
+        work.result.outputs.extend(staged)
+
+    def describe(self) -> dict[str, Any]:
+        """A plain summary for `check` and logs."""
+        spec = self.spec
+        return {
+            "pipeline": spec.pipeline,
+            "version": spec.version,
+            "group": spec.group_id,
+            "sources": {n: s.topic for n, s in spec.sources.items()},
+            "reference": {n: r.topic for n, r in spec.reference.items()},
+            "steps": [f"{s.path} {s.name}" for s in self.steps],
+            "sinks": {s.name: s.topic for s in self.sinks},
+            "dead_letter": spec.dead_letter_topic,
+        }
+
+
+def _sink_encoder(sink: SinkSpec) -> Encoder:
+    return _make_encoder(sink.format, schema=sink.schema_file)
+
+
+def _in(origin: str, where: str, build: Any) -> Any:
+    try:
+        return build()
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {where}: {exc}") from None
