@@ -6,10 +6,13 @@ clients and aiokafka (Faust) choose; librdkafka's default (consistent_random) di
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from stream_engine.errors import ConfigError
 from stream_engine.settings import Settings
+
+CLIENT_LOG = logging.getLogger("stream_engine.kafka.client")
 
 
 def _require_bootstrap(settings: Settings) -> str:
@@ -26,6 +29,9 @@ def common_config(settings: Settings) -> dict[str, Any]:
     conf: dict[str, Any] = {
         "bootstrap.servers": _require_bootstrap(settings),
         "security.protocol": settings.kafka_security_protocol,
+        # librdkafka logs through Python logging instead of raw lines on stderr; its
+        # transient warnings (coordinator loading, reconnects) stay below ERROR.
+        "logger": CLIENT_LOG,
     }
     if settings.kafka_sasl_mechanism:
         conf["sasl.mechanism"] = settings.kafka_sasl_mechanism

@@ -1,58 +1,134 @@
-"""The README's demo: a local broker and a produce/consume round trip.
+"""The README's demo: a local broker, the clickstream pipeline, and what came out.
 
-This is all it does until the worker lands; it stops the broker it started.
+It starts a fresh broker in a temporary folder, creates and fills the topics, runs
+`stream-engine worker examples/clickstream/pipeline.yaml` as a subprocess (as users run
+it), waits until every event is accounted for, prints the results, and stops
+everything it started.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import tempfile
 import time
-import uuid
+import urllib.request
+from collections import Counter
+from pathlib import Path
 
-from confluent_kafka import Consumer, Producer
-
-from connectors.kafka_admin import TopicRequest, ensure_topics, wait_for_cluster
-from connectors.kafka_config import consumer_config, producer_config
-from stream_engine.devbroker import LocalBroker
+from connectors.kafka_reader import ConsumedMessage, read_topic
+from stream_engine.devbroker import LocalBroker, free_port
+from stream_engine.dlq import parse_dead_letter_headers
 from stream_engine.errors import StreamEngineError
-from stream_engine.settings import load_settings
+from stream_engine.logs import configure_logging
+from stream_engine.producer.clickstream import expected_outcome
+from stream_engine.producer.example_run import produce_clickstream
+from stream_engine.serde import make_decoder
+from stream_engine.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINE = ROOT / "examples" / "clickstream" / "pipeline.yaml"
+SCHEMA = ROOT / "schemas" / "page_view_enriched" / "v1.avsc"
+EVENTS = 20_000
+
+
+def _count(settings: Settings, topic: str) -> list[ConsumedMessage]:
+    try:
+        return list(read_topic(settings, topic))
+    except StreamEngineError:
+        return []
 
 
 def main() -> int:
-    broker = LocalBroker()
+    configure_logging("INFO", "text")
+    home = Path(tempfile.mkdtemp(prefix="stream-engine-demo-"))
+    broker = LocalBroker(home / "broker")
     began = time.monotonic()
+    print("1. starting a local Apache Kafka 3.9.1 broker (KRaft) ...")
     info = broker.start()
-    started_here = not info.already_running
-    print(
-        f"broker: {info.bootstrap} ({'started' if started_here else 'already running'}, "
-        f"{time.monotonic() - began:.1f}s)"
-    )
+    print(f"   broker ready at {info.bootstrap} in {time.monotonic() - began:.1f}s")
+    worker: subprocess.Popen[bytes] | None = None
     try:
-        settings = load_settings(kafka_bootstrap_servers=info.bootstrap)
-        admin = wait_for_cluster(settings)
-        topic = f"demo-{uuid.uuid4().hex[:6]}"
-        ensure_topics(admin, [TopicRequest(topic, partitions=2)])
-        producer = Producer(producer_config(settings))
-        for i in range(5):
-            producer.produce(topic, key=f"user-{i}", value=f'{{"n": {i}}}'.encode())
-        producer.flush(10)
-        consumer = Consumer(consumer_config(settings, f"demo-{topic}"))
-        consumer.subscribe([topic])
-        seen = 0
-        deadline = time.monotonic() + 30
-        while seen < 5 and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None or msg.error():
-                continue
-            seen += 1
-            print(f"  consumed partition={msg.partition()} key={msg.key()!r} value={msg.value()!r}")
-        consumer.close()
-        print(f"round trip: {seen}/5 records through topic {topic}")
-        return 0 if seen == 5 else 1
+        settings = Settings(kafka_bootstrap_servers=info.bootstrap)
+        print(f"2. producing {EVENTS} clickstream events (2% deliberately broken) and 500 users")
+        summary = produce_clickstream(
+            settings, count=EVENTS, rate=0, bad_fraction=0.02, user_count=500
+        )
+        expected = expected_outcome(summary.kinds)
+        print(f"   {dict(sorted(summary.kinds.items()))}")
+        port = free_port()
+        print(f"3. starting the worker: stream-engine worker {PIPELINE.relative_to(ROOT)}")
+        log = (home / "worker.log").open("wb")
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "stream_engine",
+                "worker",
+                str(PIPELINE),
+                "--metrics-port",
+                str(port),
+            ],
+            env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": info.bootstrap},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        out: list[ConsumedMessage] = []
+        dead: list[ConsumedMessage] = []
+        while time.monotonic() < deadline and worker.poll() is None:
+            out = _count(settings, "page-views-enriched")
+            dead = _count(settings, "clickstream.dlq")
+            if len(out) >= expected["enriched"] and len(dead) >= expected["dead_letters"]:
+                break
+            time.sleep(1)
+        took = time.monotonic() - began
+        print(f"4. results after {took:.1f}s (expected {expected})")
+        print(f"   sink enriched (topic page-views-enriched, Avro): {len(out)} records")
+        decoder = make_decoder("avro", schema=SCHEMA)
+        for msg in out[:3]:
+            print(f"     {decoder.decode(msg.value)}")
+        reasons = Counter(
+            parse_dead_letter_headers(list(m.headers)).get("dlq.reason") for m in dead
+        )
+        print(f"   dead letters (topic clickstream.dlq): {len(dead)} {dict(reasons)}")
+        for msg in dead[:3]:
+            h = parse_dead_letter_headers(list(msg.headers))
+            print(f"     [{h['dlq.reason']}/{h['dlq.stage']}] {h['dlq.message'][:90]}")
+        print(f"   filtered (clicks): {expected['filtered']}")
+        metrics_url = f"http://127.0.0.1:{port}/metrics"
+        print(f"5. metrics at {metrics_url} (a few lines):")
+        try:
+            body = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+            for line in body.splitlines():
+                if line.startswith(
+                    (
+                        "stream_engine_records_in_total",
+                        "stream_engine_records_out_total",
+                        "stream_engine_dead_letters_total",
+                        "stream_engine_records_filtered_total",
+                    )
+                ):
+                    print(f"     {line}")
+        except OSError as exc:
+            print(f"     (metrics unavailable: {exc})")
+        ok = len(out) == expected["enriched"] and len(dead) == expected["dead_letters"]
+        print(
+            "demo finished: every event accounted for"
+            if ok
+            else f"demo incomplete: see {home / 'worker.log'}"
+        )
+        return 0 if ok else 1
     finally:
-        if started_here:
-            broker.stop()
-            print("broker stopped")
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        broker.stop()
+        print("stopped the worker and the broker")
 
 
 if __name__ == "__main__":

@@ -30,5 +30,7 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    client = logging.getLogger("stream_engine.kafka.client")
+    client.setLevel(logging.DEBUG if level == "DEBUG" else logging.ERROR)
     for noisy in ("aiokafka", "faust", "mode"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))

@@ -9,6 +9,7 @@ from typer import _click as click  # typer vendors click; its exceptions live he
 
 from stream_engine import __version__
 from stream_engine.cli import pipeline as pipeline_cmds
+from stream_engine.cli import produce as produce_cmd
 from stream_engine.cli.dev import dev_app
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.add_typer(dev_app, name="dev")
 app.command("check")(pipeline_cmds.check)
 app.command("worker")(pipeline_cmds.worker)
+app.command("produce")(produce_cmd.produce)
 
 
 @app.command("version")

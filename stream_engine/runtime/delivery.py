@@ -56,7 +56,7 @@ class Delivery:
         self._pending = 0
 
     def send(self, result: BatchResult) -> None:
-        """Queue every output and dead letter of the batch (non-blocking unless the queue is full)."""
+        """Queue every output and dead letter of the batch (blocks only when the queue is full)."""
         for out in result.outputs:
             self._produce(out.topic, out.key, out.value, out.headers, out.timestamp_ms, out)
         self.send_dead_letters(result.dead_letters)

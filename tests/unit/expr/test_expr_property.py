@@ -199,8 +199,8 @@ COLUMNS = {
 # Which columns and literals fit each expression type; "any" mixes them on purpose, so
 # type errors stay common but most expressions are well typed and produce values.
 LEAVES = {
-    "num": (["i", "f", "m", "zz"], numbers),
-    "str": (["s", "m", "zz"], strings),
+    "num": (["i", "i", "f", "f", "m"], numbers),
+    "str": (["s", "s", "m"], strings),
     "any": ([*COLUMNS, "zz"], scalars),  # "zz" is never in the frame: missing means null
 }
 TYPES = st.sampled_from(["num", "num", "str", "any"])
@@ -273,7 +273,7 @@ def bool_expr(depth: int) -> st.SearchStrategy[tuple[Any, ...]]:
 
 @st.composite
 def frames(draw: st.DrawFn) -> pd.DataFrame:
-    n = draw(st.integers(0, 8))
+    n = draw(pick({"empty": (1, st.just(0)), "rows": (15, st.integers(1, 8))}))
     data = {
         name: draw(st.lists(values, min_size=n, max_size=n)) for name, values in COLUMNS.items()
     }

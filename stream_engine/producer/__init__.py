@@ -1,0 +1,1 @@
+"""Producing events: example data generators (the application SDK comes next)."""
