@@ -77,7 +77,8 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"worker ignored SIGTERM for {timeout_s}s:\n{self.log[-3000:]}")
+            tail = self.log[-3000:]
+            raise AssertionError(f"worker ignored SIGTERM for {timeout_s}s:\n{tail}") from None
 
 
 def metric_sum(samples: dict[str, float], name: str) -> float:

@@ -175,7 +175,8 @@ def test_missing_source_topic_fails_fast(kafka: KafkaKit, tmp_path: Path) -> Non
             "steps[0].filter",
         ),
         (
-            "pipeline: x\nversion: 1\nsources: {s: {topic: a, colour: red}}\nsinks: {o: {topic: b}}\n",
+            "pipeline: x\nversion: 1\nsources: {s: {topic: a, colour: red}}\n"
+            "sinks: {o: {topic: b}}\n",
             "sources.s.colour",
         ),
     ],
