@@ -23,6 +23,8 @@ from stream_engine.spec.models import (
 )
 from stream_engine.spec.references import reference_issues
 from stream_engine.spec.steps import EnrichStep, FilterStep, MapStep, Step
+from stream_engine.spec.windows import LateTopic, WindowSpec, changelog_topic
+from stream_engine.spec.windows_check import window_issues
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,6 @@ class PipelineSpec(SpecModel):
     """A validated pipeline file; the topology and the runtimes are built from it."""
 
     not_yet_supported: ClassVar[Mapping[str, str]] = {
-        "windows": "windows are not supported in this version yet",
         "quality": "quality rules are not supported in this version yet",
     }
 
@@ -52,10 +53,11 @@ class PipelineSpec(SpecModel):
     reference: dict[Name, ReferenceSpec] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)
     sinks: dict[Name, SinkSpec]
+    windows: dict[Name, WindowSpec] = Field(default_factory=dict)
     dead_letter: DeadLetterSpec = Field(default_factory=DeadLetterSpec)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
 
-    @field_validator("reference", "steps", mode="before")
+    @field_validator("reference", "steps", "windows", mode="before")
     @classmethod
     def _null_is_empty(cls, value: Any, info: ValidationInfo) -> Any:
         # A key whose entries are all commented out parses as null.
@@ -94,6 +96,9 @@ class PipelineSpec(SpecModel):
             dead_letter_topic=self.dead_letter_topic,
             dead_letter_loc=dead_letter_loc,
         )
+        issues += window_issues(
+            self.sources, self.windows, self.topics_written(), self.topics_read()
+        )
         if issues:
             raise issues_error(issues)
         return self
@@ -115,8 +120,20 @@ class PipelineSpec(SpecModel):
         return list(dict.fromkeys(topics))
 
     def topics_written(self) -> list[str]:
-        """Sink topics, then the dead-letter topic; created when missing."""
-        return [s.topic for s in self.sinks.values()] + [self.dead_letter_topic]
+        """Sink topics, window result and late topics, then the dead-letter topic."""
+        topics = [s.topic for s in self.sinks.values()]
+        for window in self.windows.values():
+            topics.append(window.sink.topic)
+            if isinstance(window.late, LateTopic):
+                topics.append(window.late.topic)
+        return [*topics, self.dead_letter_topic]
+
+    def window_source(self, name: str) -> str:
+        """The source feeding a window (the only one, unless the window names it)."""
+        return self.windows[name].source or next(iter(self.sources))
+
+    def changelog_topic(self, window: str) -> str:
+        return changelog_topic(self.group_id, window)
 
     def topics_to_create(self) -> list[TopicSettings]:
         """Creation settings of every written topic, with the defaults applied."""
@@ -130,6 +147,24 @@ class PipelineSpec(SpecModel):
             )
             for sink in self.sinks.values()
         ]
+        for window in self.windows.values():
+            sink = window.sink
+            results = _settings(
+                sink.topic, sink.partitions or d.partitions, sink.replication or d.replication, None
+            )
+            # Results are keyed by key + window start: compaction keeps the last value.
+            topics.append(
+                TopicSettings(
+                    results.name,
+                    results.partitions,
+                    results.replication,
+                    {"cleanup.policy": "compact"},
+                )
+            )
+            if isinstance(window.late, LateTopic):
+                topics.append(
+                    _settings(window.late.topic, d.partitions, d.replication, d.retention)
+                )
         dlq = self.dead_letter
         dead = _settings(
             self.dead_letter_topic,

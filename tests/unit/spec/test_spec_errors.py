@@ -14,7 +14,7 @@ SOURCE_KEYS = "topic, format, schema, wire_format, schema_dir, key, event_time"
 SINK_KEYS = "topic, format, schema, key, fields, partitions, replication, retention"
 TOP_KEYS = (
     "pipeline, version, description, defaults, worker, sources, reference, steps, sinks, "
-    "dead_letter, metrics"
+    "windows, dead_letter, metrics"
 )
 DURATION_HINT = "a whole number followed by a unit: ms, s, m, h or d (e.g. 500ms, 30s, 5m, 2h, 7d)"
 
@@ -66,10 +66,6 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "unknown top-level key with suggestion": (
         HEAD + SOURCES + SINKS + "sink: {}\n",
         [f"sink: unknown key, did you mean 'sinks'? (allowed: {TOP_KEYS})"],
-    ),
-    "windows not supported yet": (
-        HEAD + SOURCES + SINKS + "windows:\n  views_5m: {type: tumbling}\n",
-        ["windows: windows are not supported in this version yet"],
     ),
     "description not text": (
         HEAD + SOURCES + SINKS + "description: 2024\n",
