@@ -87,7 +87,7 @@ def arith(op: str, left: Vec, right: Vec, where: str) -> Vec:
                 null = null | zero
         fn = np.remainder if op == "%" else _NUMPY_ARITH[op]
         data = fn(left.data, divisor)
-        kind = Kind.INT if both_int else Kind.FLOAT
+        kind = Kind.INT if both_int and op != "/" else Kind.FLOAT
         return make(kind, data, null, merge_errors(left.errors, right.errors, own))
     if op == "+" and left.kind is Kind.STR and right.kind is Kind.STR:
         return make(

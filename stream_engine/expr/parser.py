@@ -234,6 +234,8 @@ def parse(source: str) -> Expression:
     except SyntaxError as error:
         message = f'syntax error in expression "{shown}": {error.msg}'
         raise ExpressionError(message) from None
+    except ValueError as error:  # e.g. a null byte, on Python versions that raise ValueError
+        raise ExpressionError(f'syntax error in expression "{shown}": {error}') from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f'expression "{shown}" is nested too deeply') from None
     compiler = _Compiler(source, scanned.quoted)
