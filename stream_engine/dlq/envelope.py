@@ -23,7 +23,7 @@ REASONS = frozenset(
 )
 STAGES = frozenset({"decode", "quality", "enrich", "filter", "map", "window", "sink"})
 MAX_MESSAGE_CHARS = 1000
-HEADER_ALLOWANCE = 4096  # bytes kept free for headers and the key inside max_message_bytes
+TRUNCATION_RESERVE = 64  # room for dlq.truncated and dlq.original.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +61,14 @@ class DeadLetterMessage:
 def dead_letter_message(
     letter: DeadLetter, pipeline: str, now_ms: int, max_message_bytes: int
 ) -> DeadLetterMessage:
-    """Envelope a dead letter: original headers first, then the dlq.* headers."""
+    """Envelope a dead letter: original headers first, then the dlq.* headers.
+
+    Key, value and headers together never exceed `max_message_bytes`: the message is
+    cut at a UTF-8 boundary first, then the value is truncated (and says so).
+    """
     message = " ".join(letter.message.split())[:MAX_MESSAGE_CHARS]
-    headers: list[tuple[str, bytes]] = [
-        (k, v) for k, v in letter.headers if not k.startswith("dlq.")
-    ]
-    headers += [
-        ("dlq.reason", letter.reason.encode()),
-        ("dlq.message", message.encode()),
+    original = [(k, v) for k, v in letter.headers if not k.startswith("dlq.")]
+    tail: list[tuple[str, bytes]] = [
         ("dlq.stage", letter.stage.encode()),
         ("dlq.rule", letter.rule.encode()),
         ("dlq.pipeline", pipeline.encode()),
@@ -78,16 +78,27 @@ def dead_letter_message(
         ("dlq.source.timestamp", str(letter.timestamp_ms).encode()),
         ("dlq.timestamp", str(now_ms).encode()),
     ]
+    head = [*original, ("dlq.reason", letter.reason.encode())]
+    fixed = len(letter.key or b"") + _headers_size(head) + _headers_size(tail)
+    fixed += len("dlq.message")
+    room = max(max_message_bytes - fixed - TRUNCATION_RESERVE, 0)
+    encoded = message.encode()
+    if len(encoded) > room:
+        encoded = encoded[:room].decode("utf-8", errors="ignore").encode()
+    headers = [*head, ("dlq.message", encoded), *tail]
     value = letter.value
-    budget = max_message_bytes - HEADER_ALLOWANCE - len(letter.key or b"")
-    budget -= sum(len(k) + len(v) for k, v in headers)
-    if value is not None and len(value) > max(budget, 0):
+    used = len(letter.key or b"") + _headers_size(headers)
+    if value is not None and used + len(value) > max_message_bytes:
         headers += [
             ("dlq.truncated", b"true"),
             ("dlq.original.size", str(len(value)).encode()),
         ]
-        value = value[: max(budget, 0)]
+        value = value[: max(max_message_bytes - len(letter.key or b"") - _headers_size(headers), 0)]
     return DeadLetterMessage(letter.key, value, headers)
+
+
+def _headers_size(headers: list[tuple[str, bytes]]) -> int:
+    return sum(len(k.encode()) + len(v) for k, v in headers)
 
 
 def parse_dead_letter_headers(headers: list[tuple[str, bytes]] | None) -> dict[str, str]:

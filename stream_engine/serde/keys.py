@@ -13,7 +13,8 @@ def decode_key(data: bytes | None) -> str | None:
 
 
 def encode_key(value: object) -> bytes | None:
-    """The bytes a key value is produced with: text as UTF-8, numbers as their decimal text.
+    """The bytes a key value is produced with: text as UTF-8, numbers as their decimal text
+    (an integral float as an integer, like reference-table lookups).
 
     The same value always gives the same bytes, so it always lands in the same partition.
     """
@@ -28,8 +29,13 @@ def encode_key(value: object) -> bytes | None:
             ) from None
     if isinstance(value, bool):
         return b"true" if value else b"false"
-    if isinstance(value, Integral | Real):  # int, float and numpy's scalars
-        return str(value).encode("ascii")
+    if isinstance(value, Integral):  # int and numpy's integers
+        return str(int(value)).encode("ascii")
+    if isinstance(value, Real):
+        number = float(value)
+        # 2.0 and 2 are one key (JSON does not keep the difference reliably), as in lookups.
+        text = str(int(number)) if number.is_integer() else repr(number)
+        return text.encode("ascii")
     raise EncodeError(
         f"cannot use a {type(value).__name__} as a message key: expected str, int, float or bytes"
     )

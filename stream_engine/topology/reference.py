@@ -43,18 +43,20 @@ class ReferenceTable:
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         message_key = decode_key(key)
         if value is None:
-            if message_key is not None:
-                old = self._by_message_key.pop(message_key, message_key)
-                self._rows.pop(old, None)
+            self._forget(message_key)
             return
         try:
             row = self._decoder.decode(value)
         except DecodeError:
+            # After compaction only this value remains for the key: forget the old row,
+            # so a running worker agrees with one that starts now.
             self.undecodable += 1
+            self._forget(message_key)
             return
         table_key = lookup_key(row.get(self.key_field)) if self.key_field else message_key
         if table_key is None:
             self.undecodable += 1
+            self._forget(message_key)
             return
         if message_key is not None:
             previous = self._by_message_key.get(message_key)
@@ -62,6 +64,11 @@ class ReferenceTable:
                 self._rows.pop(previous, None)
             self._by_message_key[message_key] = table_key
         self._rows[table_key] = row
+
+    def _forget(self, message_key: str | None) -> None:
+        if message_key is not None:
+            old = self._by_message_key.pop(message_key, message_key)
+            self._rows.pop(old, None)
 
     def put(self, key: str, row: dict[str, Any]) -> None:
         """Set a row directly (file-backed tables and tests)."""
