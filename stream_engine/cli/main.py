@@ -11,6 +11,7 @@ from stream_engine import __version__
 from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli import produce as produce_cmd
 from stream_engine.cli.dev import dev_app
+from stream_engine.cli.dlq import dlq_app
 
 app = typer.Typer(
     name="stream-engine",
@@ -20,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(dev_app, name="dev")
+app.add_typer(dlq_app, name="dlq")
 app.command("check")(pipeline_cmds.check)
 app.command("worker")(pipeline_cmds.worker)
 app.command("produce")(produce_cmd.produce)

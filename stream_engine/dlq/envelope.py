@@ -23,6 +23,7 @@ REASONS = frozenset(
 )
 STAGES = frozenset({"decode", "quality", "enrich", "filter", "map", "window", "sink"})
 MAX_MESSAGE_CHARS = 1000
+REDRIVEN_FROM = "dlq.redriven.from"
 TRUNCATION_RESERVE = 64  # room for dlq.truncated and dlq.original.size
 
 
@@ -67,7 +68,10 @@ def dead_letter_message(
     cut at a UTF-8 boundary first, then the value is truncated (and says so).
     """
     message = " ".join(letter.message.split())[:MAX_MESSAGE_CHARS]
-    original = [(k, v) for k, v in letter.headers if not k.startswith("dlq.")]
+    # A redriven record that fails again keeps where it was redriven from (loop tracing).
+    original = [
+        (k, v) for k, v in letter.headers if not k.startswith("dlq.") or k == REDRIVEN_FROM
+    ]
     tail: list[tuple[str, bytes]] = [
         ("dlq.stage", letter.stage.encode()),
         ("dlq.rule", letter.rule.encode()),

@@ -248,3 +248,12 @@ def test_consumed_headers_parse_back_to_text() -> None:
     assert parsed["dlq.pipeline"] == "clicks"
     assert parse_dead_letter_headers(None) == {}
     assert parse_dead_letter_headers([("dlq.x", b"\xff")]) == {"dlq.x": "\ufffd"}
+
+
+def test_a_redriven_record_that_fails_again_keeps_its_redrive_origin() -> None:
+    incoming = (("dlq.redriven.from", b"p.dlq:0:7"), ("dlq.reason", b"decode"), ("h", b"1"))
+    msg = dead_letter_message(letter(headers=incoming), "p", 0, 1_000_000)
+    names = [k for k, _ in msg.headers]
+    assert ("dlq.redriven.from", b"p.dlq:0:7") in msg.headers
+    assert names.count("dlq.reason") == 1
+    assert ("h", b"1") in msg.headers
