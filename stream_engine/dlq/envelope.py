@@ -69,9 +69,7 @@ def dead_letter_message(
     """
     message = " ".join(letter.message.split())[:MAX_MESSAGE_CHARS]
     # A redriven record that fails again keeps where it was redriven from (loop tracing).
-    original = [
-        (k, v) for k, v in letter.headers if not k.startswith("dlq.") or k == REDRIVEN_FROM
-    ]
+    original = [(k, v) for k, v in letter.headers if not k.startswith("dlq.") or k == REDRIVEN_FROM]
     tail: list[tuple[str, bytes]] = [
         ("dlq.stage", letter.stage.encode()),
         ("dlq.rule", letter.rule.encode()),

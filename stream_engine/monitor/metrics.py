@@ -44,6 +44,18 @@ class PipelineMetrics:
             ["pipeline", "step"],
             registry=r,
         )
+        self.late = Counter(
+            "stream_engine_window_late_records",
+            "Records late for all their windows (dead-lettered or sent to the late topic).",
+            ["pipeline", "window"],
+            registry=r,
+        )
+        self.partly_late = Counter(
+            "stream_engine_window_partly_late_records",
+            "Hopping-window records late for some of their windows.",
+            ["pipeline", "window"],
+            registry=r,
+        )
         self.batch_size = Histogram(
             "stream_engine_batch_size",
             "Records per micro-batch.",
@@ -72,6 +84,10 @@ class PipelineMetrics:
             self.filtered.labels(p, step).inc(n)
         for step, n in c.dropped.items():
             self.dropped.labels(p, step).inc(n)
+        for window, n in c.late.items():
+            self.late.labels(p, window).inc(n)
+        for window, n in c.partly_late.items():
+            self.partly_late.labels(p, window).inc(n)
         for step, seconds in result.step_seconds.items():
             self.step_seconds.labels(p, step).observe(seconds)
 

@@ -8,6 +8,7 @@ letter; a dead letter that cannot be delivered stops the worker before it commit
 from __future__ import annotations
 
 import time
+from typing import Any
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -18,6 +19,7 @@ from stream_engine.errors import BrokerError
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
 from stream_engine.topology import BatchResult, SinkRecord
+from stream_engine.topology.result import ChangelogRecord
 
 # Errors about one record, not the cluster: that record is dead-lettered, the rest goes on.
 _REFUSALS = frozenset(
@@ -75,6 +77,7 @@ class Delivery:
         headers: object,
         timestamp_ms: int,
         origin: SinkRecord | None,
+        partition: int | None = None,
     ) -> None:
         def on_delivery(
             err: KafkaError | None, _msg: Message, origin: SinkRecord | None = origin
@@ -89,6 +92,7 @@ class Delivery:
 
         while True:
             try:
+                extra: dict[str, Any] = {} if partition is None else {"partition": partition}
                 self._producer.produce(
                     topic,
                     value=value,
@@ -96,6 +100,7 @@ class Delivery:
                     headers=list(headers) if headers else None,  # type: ignore[call-overload]
                     timestamp=timestamp_ms,
                     on_delivery=on_delivery,
+                    **extra,
                 )
                 self._pending += 1
                 return
@@ -121,6 +126,9 @@ class Delivery:
                 raise BrokerError(f"cannot write to sink topic: {fatal[0].str()}")
             failed += self._refused
             self._refused = []
+            orphans = [err for out, err in failed if out.origin is None]
+            if orphans:  # a window result has no single input record to dead-letter
+                raise BrokerError(f"a window result topic refused a result: {orphans[0].str()}")
             report.rerouted = [_sink_dead_letter(out, err) for out, err in failed]
             self.send_dead_letters(report.rerouted)
             if self._producer.flush(timeout_s):
@@ -132,12 +140,26 @@ class Delivery:
         report.delivered = queued
         return report
 
+    def send_changelog(self, records: list[ChangelogRecord]) -> None:
+        """Queue window-state entries, each to the changelog partition of its source partition."""
+        for rec in records:
+            self._produce(
+                rec.topic,
+                rec.key,
+                rec.value,
+                None,
+                int(time.time() * 1000),
+                None,
+                partition=rec.partition,
+            )
+
     def close(self) -> None:
         self._producer.flush(30)
 
 
 def _sink_dead_letter(out: SinkRecord, err: KafkaError) -> DeadLetter:
     rec = out.origin
+    assert rec is not None
     return DeadLetter(
         reason="sink_error",
         stage="sink",

@@ -33,10 +33,7 @@ def event_time_ms(value: object, field: str) -> int:
             ) from None
         if parsed.tzinfo is None:
             raise EventTimeError(
-                f"event time field {field!r} is {value[:60]!r}, which has no zone "
-                "(add Z or +00:00)"
+                f"event time field {field!r} is {value[:60]!r}, which has no zone (add Z or +00:00)"
             )
         return int(parsed.timestamp() * 1000)
-    raise EventTimeError(
-        f"event time field {field!r} is a {type(value).__name__}, expected a time"
-    )
+    raise EventTimeError(f"event time field {field!r} is a {type(value).__name__}, expected a time")

@@ -17,11 +17,21 @@ class SinkRecord:
     sink: str
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (a window result replaced by a session merge)
     timestamp_ms: int
     headers: tuple[tuple[str, bytes], ...]
-    record: dict[str, Any]  # the decoded form, for previews and file targets
-    origin: Record  # the consumed record, dead-lettered if the sink refuses this one
+    record: dict[str, Any] | None  # the decoded form, for previews and file targets
+    origin: Record | None  # the consumed record, dead-lettered if the sink refuses this one
+
+
+@dataclass(frozen=True, slots=True)
+class ChangelogRecord:
+    """A window-state entry for partition `partition` of a compacted changelog topic."""
+
+    topic: str
+    partition: int
+    key: bytes
+    value: bytes | None
 
 
 @dataclass
@@ -35,9 +45,14 @@ class BatchCounters:
     dead: Counter[tuple[str, str]] = field(default_factory=Counter)  # by (stage, reason)
     out: Counter[str] = field(default_factory=Counter)  # by sink
 
+    late: Counter[str] = field(default_factory=Counter)  # by window, late for all windows
+    partly_late: Counter[str] = field(default_factory=Counter)  # by window (hopping)
+
     def balanced(self) -> bool:
+        """Windows see records that already passed, so their dead letters stand apart."""
         total = self.passed + sum(self.filtered.values()) + sum(self.dropped.values())
-        return total + sum(self.dead.values()) == self.records_in
+        before_windows = sum(n for (stage, _), n in self.dead.items() if stage != "window")
+        return total + before_windows == self.records_in
 
     def add(self, other: BatchCounters) -> None:
         self.records_in += other.records_in
@@ -46,6 +61,8 @@ class BatchCounters:
         self.dropped.update(other.dropped)
         self.dead.update(other.dead)
         self.out.update(other.out)
+        self.late.update(other.late)
+        self.partly_late.update(other.partly_late)
 
 
 @dataclass
@@ -55,3 +72,4 @@ class BatchResult:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     counters: BatchCounters = field(default_factory=BatchCounters)
     step_seconds: dict[str, float] = field(default_factory=dict)
+    changelog: list[ChangelogRecord] = field(default_factory=list)  # after outputs are acked

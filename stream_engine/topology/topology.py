@@ -19,7 +19,9 @@ from stream_engine.topology.batch import MicroBatch
 from stream_engine.topology.reference import ReferenceTable
 from stream_engine.topology.result import BatchResult, SinkRecord
 from stream_engine.topology.steps import EnrichStep, FilterStep, MapStep, Step
+from stream_engine.topology.window_step import Restore, WindowStep, empty_state
 from stream_engine.topology.working import WorkingSet
+from stream_engine.windows import PartitionState
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,31 @@ class Topology:
         tables: dict[str, ReferenceTable],
         steps: list[Step],
         sinks: list[SinkPlan],
+        windows: list[WindowStep] | None = None,
     ) -> None:
         self.spec = spec
         self.decoders = decoders
         self.tables = tables
         self.steps = steps
         self.sinks = sinks
+        self.windows = windows or []
         self.source_topics = {s.topic: name for name, s in spec.sources.items()}
+        # Window state per (window, partition); `restore` fills a missing one.
+        self.window_states: dict[tuple[str, int], PartitionState] = {}
+        self.restore: Restore = empty_state
+
+    def window_state(self, window: str, partition: int) -> PartitionState:
+        state = self.window_states.get((window, partition))
+        if state is None:
+            state = self.restore(window, partition)
+            self.window_states[(window, partition)] = state
+        return state
+
+    def forget_partitions(self, source_topic: str, partitions: set[int]) -> None:
+        """Drop window state of partitions this worker no longer owns (after a rebalance)."""
+        names = {w.name for w in self.windows if self.spec.sources[w.source].topic == source_topic}
+        for key in [k for k in self.window_states if k[0] in names and k[1] in partitions]:
+            del self.window_states[key]
 
     @classmethod
     def build(cls, spec: PipelineSpec, origin: str = "pipeline") -> Topology:
@@ -109,7 +129,11 @@ class Topology:
             )
             for name, sink in spec.sinks.items()
         ]
-        return cls(spec, decoders, tables, steps, sinks)
+        windows = [
+            _in(origin, f"windows.{name}", lambda n=name: WindowStep.build(spec, n))
+            for name in spec.windows
+        ]
+        return cls(spec, decoders, tables, steps, sinks, windows)
 
     def process(self, batch: MicroBatch) -> BatchResult:
         """Run one partition's batch through every step. Never raises for bad records."""
@@ -135,8 +159,15 @@ class Topology:
             timings[step.name] = timings.get(step.name, 0.0) + later - now
             now = later
         self._emit(work)
-        timings["sink"] = time.perf_counter() - now
+        later = time.perf_counter()
+        timings["sink"] = later - now
         counters.passed = len(work)
+        partition = batch.records[0].partition if batch.records else 0
+        for window in self.windows:
+            if window.source == batch.source and len(work):
+                window.apply(work, self.window_state(window.name, partition), partition)
+        if self.windows:
+            timings["window"] = time.perf_counter() - later
         return result
 
     def _emit(self, work: WorkingSet) -> None:
@@ -182,6 +213,7 @@ class Topology:
             "reference": {n: r.topic for n, r in spec.reference.items()},
             "steps": [f"{s.path} {s.name}" for s in self.steps],
             "sinks": {s.name: s.topic for s in self.sinks},
+            "windows": {w.name: w.sink_topic for w in self.windows},
             "dead_letter": spec.dead_letter_topic,
         }
 

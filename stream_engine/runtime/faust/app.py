@@ -141,6 +141,17 @@ def build_app(
 
         app.agent(topic, name=f"{spec.group_id}.{name}")(agent)
 
+    async def on_revoked(_sender: Any, revoked: Any, **_kwargs: Any) -> None:
+        # Another worker may own these partitions now: their window state must be
+        # restored from the changelog again if they ever come back.
+        by_topic: dict[str, set[int]] = {}
+        for tp in revoked:
+            by_topic.setdefault(tp.topic, set()).add(tp.partition)
+        for topic, partitions in by_topic.items():
+            await asyncio.to_thread(runner.forget_partitions, topic, partitions)
+
+    app.on_partitions_revoked.connect(on_revoked, weak=False)  # type: ignore[arg-type]
+
     @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
     async def beat() -> None:
         heartbeat()

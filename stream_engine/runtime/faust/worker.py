@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from connectors.kafka_admin import TopicRequest, ensure_topics, topic_partitions, wait_for_cluster
+from connectors.kafka_changelog import read_partition
 from connectors.kafka_reference import ReferenceLoader
 from stream_engine.errors import BrokerError
 from stream_engine.monitor import MetricsServer, PipelineMetrics
@@ -15,6 +16,7 @@ from stream_engine.runtime.runner import BatchRunner
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
 from stream_engine.topology import Topology
+from stream_engine.windows import PartitionState
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +33,39 @@ def preflight(spec: PipelineSpec, settings: Settings) -> list[str]:
             f"source topic {', '.join(missing)} does not exist on "
             f"{settings.kafka_bootstrap_servers}; create it or fix the pipeline file"
         )
-    return ensure_topics(
-        admin,
-        [
-            TopicRequest(t.name, t.partitions, t.replication, dict(t.config))
-            for t in spec.topics_to_create()
-        ],
+    requests = [
+        TopicRequest(t.name, t.partitions, t.replication, dict(t.config))
+        for t in spec.topics_to_create()
+    ]
+    changelogs = {
+        spec.changelog_topic(name): found[spec.sources[spec.window_source(name)].topic]
+        for name in spec.windows
+    }
+    existing = topic_partitions(admin, changelogs)
+    for topic, partitions in changelogs.items():
+        if topic in existing and existing[topic] != partitions:
+            raise BrokerError(
+                f"state changelog {topic!r} has {existing[topic]} partitions but its source has "
+                f"{partitions}; run `stream-engine reset` for this pipeline version"
+            )
+        requests.append(
+            TopicRequest(
+                topic, partitions, spec.defaults.replication, {"cleanup.policy": "compact"}
+            )
+        )
+    return ensure_topics(admin, requests)
+
+
+def restore_state(settings: Settings, topic: str, partition: int) -> PartitionState:
+    state = PartitionState.from_changelog(read_partition(settings, topic, partition))
+    log.info(
+        "restored %s[%d]: watermark %s, %d open windows",
+        topic,
+        partition,
+        state.watermark,
+        sum(1 for _ in state.open_windows()),
     )
+    return state
 
 
 def run_worker(
@@ -54,6 +82,9 @@ def run_worker(
 
     topology = Topology.build(spec)
     created = preflight(spec, settings)
+    topology.restore = lambda window, partition: restore_state(
+        settings, spec.changelog_topic(window), partition
+    )
     if created:
         log.info("created topics: %s", ", ".join(created))
     loaders = []
