@@ -106,3 +106,27 @@ def delete_topics(admin: AdminClient, names: Iterable[str]) -> None:
             future.result()
         except KafkaException:
             continue
+
+
+def reset_group(admin: AdminClient, group: str, topics: list[str]) -> tuple[bool, list[str]]:
+    """Delete a consumer group (it must have no members) and the given topics."""
+    described = admin.describe_consumer_groups([group])[group]
+    try:
+        members = described.result().members
+    except KafkaException:
+        members = []
+    if members:
+        raise BrokerError(
+            f"consumer group {group} has {len(members)} active member(s); stop its workers first"
+        )
+    deleted_group = True
+    try:
+        admin.delete_consumer_groups([group])[group].result()
+    except KafkaException as exc:
+        err = exc.args[0]
+        if getattr(err, "name", lambda: "")() not in ("GROUP_ID_NOT_FOUND",):
+            raise BrokerError(f"cannot delete consumer group {group}: {err}") from None
+        deleted_group = False
+    existing = topic_partitions(admin, topics)
+    delete_topics(admin, list(existing))
+    return deleted_group, list(existing)

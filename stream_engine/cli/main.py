@@ -10,6 +10,7 @@ from typer import _click as click  # typer vendors click; its exceptions live he
 from stream_engine import __version__
 from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli import produce as produce_cmd
+from stream_engine.cli import reset as reset_cmd
 from stream_engine.cli.dev import dev_app
 from stream_engine.cli.dlq import dlq_app
 
@@ -25,6 +26,7 @@ app.add_typer(dlq_app, name="dlq")
 app.command("check")(pipeline_cmds.check)
 app.command("worker")(pipeline_cmds.worker)
 app.command("produce")(produce_cmd.produce)
+app.command("reset")(reset_cmd.reset)
 
 
 @app.command("version")
