@@ -17,6 +17,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+import orjson
+
 from connectors.kafka_reader import ConsumedMessage, read_topic
 from stream_engine.devbroker import LocalBroker, free_port
 from stream_engine.dlq import parse_dead_letter_headers
@@ -97,6 +99,16 @@ def main() -> int:
             h = parse_dead_letter_headers(list(msg.headers))
             print(f"     [{h['dlq.reason']}/{h['dlq.stage']}] {h['dlq.message'][:90]}")
         print(f"   filtered (clicks): {expected['filtered']}")
+        windows = _count(settings, "views-per-user-5m")
+        print(
+            f"   5-minute windows per user closed so far (topic views-per-user-5m): {len(windows)}"
+        )
+        for msg in windows[:3]:
+            row = orjson.loads(msg.value or b"{}")
+            print(
+                f"     {row['key']} {row['window_start_iso']}..{row['window_end_iso']}: "
+                f"views={row['views']} seconds={row['seconds']:.1f} pages={row['pages']}"
+            )
         metrics_url = f"http://127.0.0.1:{port}/metrics"
         print(f"5. metrics at {metrics_url} (a few lines):")
         try:

@@ -57,6 +57,19 @@ def check(
     sinks = tree.add("sinks")
     for plan in topology.sinks:
         sinks.add(f"{plan.name}: topic {plan.topic}")
+    if spec.windows:
+        windows = tree.add("windows")
+        for name, window in spec.windows.items():
+            shape = ", ".join(
+                f"{k} {getattr(window, k)}"
+                for k in ("size", "advance", "difference", "gap", "grace")
+                if getattr(window, k) is not None
+            )
+            aggs = ", ".join(window.aggregate)
+            windows.add(
+                f"{name}: {window.type} ({shape}) by {window.key} -> {aggs}; "
+                f"emit {window.emit}; topic {window.sink.topic}"
+            )
     tree.add(f"dead letters: topic {spec.dead_letter_topic}")
     topics = tree.add("topics")
     topics.add("reads: " + ", ".join(spec.topics_read()))
@@ -65,6 +78,11 @@ def check(
         "creates when missing: "
         + ", ".join(f"{t['topic']} ({t['partitions']}p x{t['replication']})" for t in created)
     )
+    for name in spec.windows:
+        topics.add(
+            f"window state: {spec.changelog_topic(name)} "
+            f"(compacted, partitioned like {spec.sources[spec.window_source(name)].topic})"
+        )
     Console().print(tree)
     typer.echo("ok")
 
