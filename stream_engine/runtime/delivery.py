@@ -8,8 +8,8 @@ letter; a dead letter that cannot be delivered stops the worker before it commit
 from __future__ import annotations
 
 import time
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 

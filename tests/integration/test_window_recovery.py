@@ -57,7 +57,9 @@ def _last_values(kafka: KafkaKit, topic: str) -> dict[bytes | None, bytes | None
 
 
 def _without_seq(values: dict[bytes | None, bytes | None]) -> dict[bytes | None, dict]:
-    return {k: {f: x for f, x in orjson.loads(v).items() if f != "seq"} for k, v in values.items() if v}
+    return {
+        k: {f: x for f, x in orjson.loads(v).items() if f != "seq"} for k, v in values.items() if v
+    }
 
 
 def _pipeline(tmp_path: Path, kafka: KafkaKit, source: str, tag: str) -> tuple[Path, str]:
@@ -123,7 +125,7 @@ def test_sigkill_three_times_matches_an_uninterrupted_run(kafka: KafkaKit, tmp_p
             a = _without_seq(_last_values(kafka, f"{crash}-sessions"))
             b = _without_seq(expected_sessions)
             diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
-            raise AssertionError(f"sessions differ beyond seq: {list(diff.items())[:5]} / {len(a)} {len(b)}")
+            raise AssertionError(f"sessions differ: {list(diff.items())[:5]} ({len(a)}, {len(b)})")
     finally:
         assert final.terminate() == 0, final.log[-3000:]
     assert kills == 3
