@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from connectors.kafka_admin import TopicRequest, delete_topics, ensure_topics, wait_for_cluster
 from connectors.kafka_config import consumer_config, producer_config
@@ -86,7 +86,13 @@ class KafkaKit:
         """
         deadline = time.monotonic() + timeout_s
         while True:
-            messages = self._read_to_end(topic)
+            try:
+                messages = self._read_to_end(topic)
+            except KafkaException:  # a topic created a moment ago may have no leader yet
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+                continue
             if expected is None or len(messages) >= expected or time.monotonic() > deadline:
                 return messages
             if alive is not None and alive.poll() is not None:

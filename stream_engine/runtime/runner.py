@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from stream_engine.monitor import PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
-from stream_engine.topology import BatchCounters, MicroBatch, Record, Topology
+from stream_engine.topology import BatchCounters, BatchResult, MicroBatch, Record, Topology
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,33 @@ class BatchRunner:
         self.metrics = metrics
         self.totals = BatchCounters()
         self._lock = threading.Lock()  # batches and rebalances never overlap
+        # (window, partition) -> (monotonic time of its last record, watermark then)
+        self._last_seen: dict[tuple[str, int], tuple[float, int]] = {}
+
+    def idle_tick(self) -> None:
+        """Advance the watermark of partitions silent for longer than a window's idle_timeout.
+
+        The watermark moves by the wall-clock time since the partition's last record, so
+        windows of a quiet partition still close. This depends on timing: replays cannot
+        reproduce it, which is why it is opt-in per window.
+        """
+        now = time.monotonic()
+        due: list[tuple[str, int, int]] = []
+        with self._lock:
+            for window in self.topology.windows:
+                if window.idle_timeout_ms is None:
+                    continue
+                for (name, partition), state in self.topology.window_states.items():
+                    seen = self._last_seen.get((name, partition))
+                    if name != window.name or seen is None or state.watermark is None:
+                        continue
+                    silent_ms = int((now - seen[0]) * 1000)
+                    if silent_ms >= window.idle_timeout_ms:
+                        due.append((name, partition, seen[1] + silent_ms))
+            if not due:
+                return
+            results = [self.topology.advance_watermark(*args) for args in due]
+            self._deliver([r for r in results if r.outputs or r.changelog or r.dead_letters])
 
     def forget_partitions(self, topic: str, partitions: set[int]) -> None:
         with self._lock:
@@ -39,11 +66,20 @@ class BatchRunner:
         for rec in records:
             by_partition.setdefault(rec.partition, []).append(rec)
         results = []
+        now = time.monotonic()
         for partition in sorted(by_partition):
             batch = MicroBatch(source, by_partition[partition])
             result = self.topology.process(batch)
-            self.delivery.send(result)
             results.append(result)
+            for window in self.topology.windows:
+                state = self.topology.window_states.get((window.name, partition))
+                if window.source == source and state is not None and state.watermark is not None:
+                    self._last_seen[(window.name, partition)] = (now, state.watermark)
+        self._deliver(results)
+
+    def _deliver(self, results: list[BatchResult]) -> None:
+        for result in results:
+            self.delivery.send(result)
         began = time.perf_counter()
         report = self.delivery.flush()
         # Window state goes out only once the results it accounts for are acknowledged:

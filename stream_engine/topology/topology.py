@@ -202,6 +202,16 @@ class Topology:
             work.result.counters.out[record.sink] += 1
         work.result.outputs.extend(staged)
 
+    def advance_watermark(self, window: str, partition: int, watermark: int) -> BatchResult:
+        """Move a silent partition's watermark (live idle_timeout only; not reproducible)."""
+        step = next(w for w in self.windows if w.name == window)
+        result = BatchResult(step.source)
+        state = self.window_states.get((window, partition))
+        if state is not None:
+            output = step.operator.advance_watermark(state, watermark)
+            step.carry_out(result, output, partition)
+        return result
+
     def describe(self) -> dict[str, Any]:
         """A plain summary for `check` and logs."""
         spec = self.spec

@@ -19,7 +19,7 @@ from stream_engine.spec.windows import LateTopic, WindowSpec
 from stream_engine.topology.batch import Record
 from stream_engine.topology.event_time import EventTimeError, event_time_ms
 from stream_engine.topology.reference import lookup_key
-from stream_engine.topology.result import ChangelogRecord, SinkRecord
+from stream_engine.topology.result import BatchResult, ChangelogRecord, SinkRecord
 from stream_engine.topology.working import WorkingSet
 from stream_engine.windows import (
     AggregationPlan,
@@ -61,6 +61,7 @@ class WindowStep:
     sink_topic: str
     late_topic: str | None
     changelog_topic: str
+    idle_timeout_ms: int | None = None
 
     @classmethod
     def build(cls, spec: PipelineSpec, name: str) -> WindowStep:
@@ -89,6 +90,7 @@ class WindowStep:
             sink_topic=window.sink.topic,
             late_topic=window.late.topic if isinstance(window.late, LateTopic) else None,
             changelog_topic=spec.changelog_topic(name),
+            idle_timeout_ms=window.idle_timeout.ms if window.idle_timeout else None,
         )
 
     def inputs(self, work: WorkingSet) -> list[WindowInput]:
@@ -117,10 +119,9 @@ class WindowStep:
 
     def apply(self, work: WorkingSet, state: PartitionState, partition: int) -> None:
         output = self.operator.process(state, self.inputs(work))
-        self.carry_out(work, output, partition)
+        self.carry_out(work.result, output, partition)
 
-    def carry_out(self, work: WorkingSet, output: WindowOutput, partition: int) -> None:
-        result = work.result
+    def carry_out(self, result: BatchResult, output: WindowOutput, partition: int) -> None:
         counters = result.counters
         for res in output.results:
             value = None if res.tombstone else res.record()

@@ -155,5 +155,11 @@ def build_app(
     @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
     async def beat() -> None:
         heartbeat()
+        if any(w.idle_timeout_ms for w in runner.topology.windows):
+            async with loop_lock:
+                try:
+                    await asyncio.to_thread(runner.idle_tick)
+                except Exception as exc:
+                    _die(exc)
 
     return app

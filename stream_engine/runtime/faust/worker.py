@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import tempfile
 from pathlib import Path
 
@@ -76,6 +77,31 @@ def run_worker(
     datadir: Path | None = None,
 ) -> int:
     """Run until SIGTERM/SIGINT; returns the process exit code."""
+    # Until Faust installs its handlers, SIGTERM during start-up (preflight, loading
+    # reference tables) stops cleanly: nothing has been consumed yet.
+    signal.signal(signal.SIGTERM, _stop_during_startup)
+    try:
+        return _run(spec, settings, metrics_port=metrics_port, datadir=datadir)
+    except _StartupStopped:
+        log.info("stopped during start-up")
+        return 0
+
+
+class _StartupStopped(Exception):
+    pass
+
+
+def _stop_during_startup(_signum: int, _frame: object) -> None:
+    raise _StartupStopped
+
+
+def _run(
+    spec: PipelineSpec,
+    settings: Settings,
+    *,
+    metrics_port: int | None,
+    datadir: Path | None,
+) -> int:
     from faust import Worker  # deferred: importing faust is slow and only the worker needs it
 
     from stream_engine.runtime.faust.app import build_app
