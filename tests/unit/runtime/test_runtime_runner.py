@@ -62,6 +62,9 @@ class SpyTopology:
         self.batches.append(batch)
         return self.inner.process(batch)
 
+    def __getattr__(self, name: str) -> object:  # windows, window_states, ...
+        return getattr(self.inner, name)
+
 
 @pytest.fixture
 def topology(tmp_path: Path) -> SpyTopology:
