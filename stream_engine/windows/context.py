@@ -79,8 +79,11 @@ class Call:
             )
 
     def emit(self, ws: WindowState, final: bool) -> WindowResult:
+        # seq is the number of records in the window: it grows with every change, survives
+        # restarts with the state, and does not depend on how records were batched, so a
+        # replay or a restarted worker emits the same (key, window, seq) as a clean run.
         if not final:
-            ws.seq += 1
+            ws.seq = ws.count
         fields = self.plan.result(ws.agg)
         return WindowResult(ws.key, ws.start, ws.end, fields, ws.count, max(ws.seq, 1), final)
 

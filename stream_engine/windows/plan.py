@@ -103,7 +103,11 @@ def _entry(name: str, spec: AggSpec) -> _Entry:
         path = rest.pop("path", None)
         if not isinstance(path, str):
             raise ValueError(f"custom aggregation {name!r} needs a 'path' option")
-        return _Entry(name, load_custom(path, rest), field, False, f"{name} ({path})")
+        try:
+            custom = load_custom(path, rest)
+        except ValueError as exc:
+            raise ValueError(f"aggregation {name!r}: {exc}") from None
+        return _Entry(name, custom, field, False, f"{name} ({path})")
     if kind not in BUILTIN_KINDS:
         choices = ", ".join((*BUILTIN_KINDS, "custom"))
         raise ValueError(f"aggregation {name!r}: unknown kind {kind!r}, expected one of {choices}")

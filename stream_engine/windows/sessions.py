@@ -4,6 +4,11 @@ A session spans [first, last] and is reported as [first, last + 1); it closes wh
 watermark reaches last + 1 + gap + grace, the moment no on-time record can extend it.
 A record joins every open session within reach (first - gap <= ts <= last + gap) and so
 may merge several; closed sessions are never joined.
+
+A record is late unless it lies inside an open session's [first, last] or a session of
+its own would still be open (ts + 1 + gap + grace > watermark). The second condition also
+stops a very late record from extending an open session back: such a record could give
+that session the start of an already emitted one, and the two would share a result key.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ class SessionKind(KeyedBase):
             else [w for w in found.windows.values() if w.start - gap <= ts <= w.end - 1 + gap]
         )
         near.sort(key=lambda w: w.start)
-        if not near and self.wdef.close_at(ts + 1) <= call.wm:
-            call.late(item)
+        inside = any(w.start <= ts < w.end for w in near)
+        if not inside and self.wdef.close_at(ts + 1) <= call.wm:
+            call.late(item)  # would start or extend back a session no later than a closed one
             return
         try:
             agg = near[0].agg if near else plan.initialize()

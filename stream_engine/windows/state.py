@@ -27,7 +27,7 @@ class WindowState:
     agg: dict[str, Any]
     count: int = 0
     last_offset: int = -1
-    seq: int = 0  # emissions so far (update mode)
+    seq: int = 0  # update mode: the record count at the last emission
     closed: bool = False
 
     def to_json(self) -> dict[str, Any]:
