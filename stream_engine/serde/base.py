@@ -38,6 +38,9 @@ def decode_batch(
         except DecodeError as exc:
             if not isinstance(exc, RecordDecodeError):
                 exc = RecordDecodeError(str(exc))
-            errors[position] = exc
+            # Keep the error, not its frames: the traceback would hold the whole batch
+            # alive in a reference cycle until the cyclic collector runs.
+            exc.__context__ = exc.__cause__ = None
+            errors[position] = exc.with_traceback(None)
             append(None)
     return records, errors

@@ -1,0 +1,1 @@
+"""The contender processes. Each runs as its own subprocess, configured by environment."""
