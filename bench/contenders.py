@@ -109,7 +109,7 @@ def _faust(module: str, key: str, processing: bool) -> Callable[[Context, str], 
     return launch
 
 
-def _pipeline(ctx: Context, key: str, run_id: str) -> tuple[Path, str, str]:
+def _pipeline(ctx: Context, key: str, run_id: str, windowed: bool = False) -> tuple[Path, str, str]:
     name = f"bench-{key}-{run_id}"
     out, dlq = f"{name}-out", f"{name}-dlq"
     path = write_pipeline(
@@ -121,12 +121,13 @@ def _pipeline(ctx: Context, key: str, run_id: str) -> tuple[Path, str, str]:
         dead_letter=dlq,
         batch_size=ctx.batch_size,
         batch_wait_ms=ctx.batch_wait_ms,
+        window_sink=f"{name}-windows" if windowed else None,
     )
     return path, out, dlq
 
 
-def _stream_engine(ctx: Context, run_id: str) -> Launch:
-    path, out, dlq = _pipeline(ctx, "d", run_id)
+def _stream_engine(ctx: Context, run_id: str, key: str = "d", windowed: bool = False) -> Launch:
+    path, out, dlq = _pipeline(ctx, key, run_id, windowed)
     argv = [
         sys.executable,
         "-m",
@@ -136,7 +137,7 @@ def _stream_engine(ctx: Context, run_id: str) -> Launch:
         "--metrics-port",
         "0",
         "--datadir",
-        str(ctx.workdir / f"faust-d-{run_id}"),
+        str(ctx.workdir / f"faust-{key}-{run_id}"),
     ]
     env = _env(ctx, STREAM_ENGINE_LOG_LEVEL="INFO")
     return Launch(
@@ -188,6 +189,12 @@ CONTENDERS: dict[str, Contender] = {
             "stream-engine worker",
             "pipeline YAML: enrich, filter, map, JSON sink, dead letters",
             _stream_engine,
+        ),
+        Contender(
+            "f",
+            "stream-engine worker + window",
+            "pipeline d plus a tumbling 5m count+sum per user (changelog-backed state)",
+            lambda ctx, run_id: _stream_engine(ctx, run_id, "f", windowed=True),
         ),
         Contender(  # not run by default: evidence for the profile, not a product path
             "e",

@@ -160,8 +160,12 @@ def pipeline_yaml(
     dead_letter: str,
     batch_size: int,
     batch_wait_ms: int,
+    window_sink: str | None = None,
 ) -> str:
-    """The stream-engine pipeline equivalent to the hand-written agent of contender (c)."""
+    """The stream-engine pipeline equivalent to the hand-written agent of contender (c).
+
+    With `window_sink`, a 5-minute tumbling count+sum per user is added (contender f).
+    """
     maps = "\n".join(f'      {col}: "{expr}"' for col, expr in MAP_COLUMNS.items())
     fields = ", ".join(ENRICH_FIELDS)
     return f"""\
@@ -191,6 +195,19 @@ sinks:
     format: json
 dead_letter:
   topic: {dead_letter}
+""" + (_window_section(window_sink) if window_sink else "")
+
+
+def _window_section(sink: str) -> str:
+    return f"""\
+windows:
+  per_user_5m:
+    type: tumbling
+    size: 5m
+    grace: 30s
+    key: user_id
+    aggregate: {{events: count, amount: {{sum: amount}}}}
+    sink: {{topic: {sink}}}
 """
 
 
