@@ -126,7 +126,9 @@ def _pipeline(ctx: Context, key: str, run_id: str, windowed: bool = False) -> tu
     return path, out, dlq
 
 
-def _stream_engine(ctx: Context, run_id: str, key: str = "d", windowed: bool = False) -> Launch:
+def _stream_engine(
+    ctx: Context, run_id: str, key: str = "d", windowed: bool = False, runtime: str = "faust"
+) -> Launch:
     path, out, dlq = _pipeline(ctx, key, run_id, windowed)
     argv = [
         sys.executable,
@@ -138,6 +140,8 @@ def _stream_engine(ctx: Context, run_id: str, key: str = "d", windowed: bool = F
         "0",
         "--datadir",
         str(ctx.workdir / f"faust-{key}-{run_id}"),
+        "--runtime",
+        runtime,
     ]
     env = _env(ctx, STREAM_ENGINE_LOG_LEVEL="INFO")
     return Launch(
@@ -146,7 +150,7 @@ def _stream_engine(ctx: Context, run_id: str, key: str = "d", windowed: bool = F
         [out, dlq],
         ctx.expected.passed + ctx.expected.bad,
         _topics(ctx, out, dlq),
-        {"batch_size": ctx.batch_size, "batch_wait_ms": ctx.batch_wait_ms},
+        {"batch_size": ctx.batch_size, "batch_wait_ms": ctx.batch_wait_ms, "runtime": runtime},
     )
 
 
@@ -195,6 +199,12 @@ CONTENDERS: dict[str, Contender] = {
             "stream-engine worker + window",
             "pipeline d plus a tumbling 5m count+sum per user (changelog-backed state)",
             lambda ctx, run_id: _stream_engine(ctx, run_id, "f", windowed=True),
+        ),
+        Contender(
+            "g",
+            "stream-engine worker --runtime kafka",
+            "pipeline d on the confluent-kafka batch consumer runtime",
+            lambda ctx, run_id: _stream_engine(ctx, run_id, "g", runtime="kafka"),
         ),
         Contender(  # not run by default: evidence for the profile, not a product path
             "e",

@@ -47,3 +47,9 @@ def kafka_session(kafka_bootstrap: str) -> KafkaKit:
 def kafka(kafka_session: KafkaKit) -> Iterator[KafkaKit]:
     yield kafka_session
     kafka_session.cleanup()
+
+
+@pytest.fixture(params=["faust", "kafka"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Both live runtimes must give the same results."""
+    return str(request.param)

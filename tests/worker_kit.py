@@ -16,8 +16,16 @@ from stream_engine.devbroker import free_port
 
 
 class WorkerProcess:
-    def __init__(self, pipeline: Path, bootstrap: str, workdir: Path, name: str = "worker") -> None:
+    def __init__(
+        self,
+        pipeline: Path,
+        bootstrap: str,
+        workdir: Path,
+        name: str = "worker",
+        runtime: str = "faust",
+    ) -> None:
         self.pipeline = pipeline
+        self.runtime = runtime
         self.bootstrap = bootstrap
         self.port = free_port()
         self.log_path = workdir / f"{name}.log"

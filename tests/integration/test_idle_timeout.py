@@ -10,7 +10,7 @@ from worker_kit import WorkerProcess
 
 
 def test_window_of_a_silent_partition_closes_after_idle_timeout(
-    kafka: KafkaKit, tmp_path: Path
+    kafka: KafkaKit, tmp_path: Path, runtime: str
 ) -> None:
     source = kafka.topic("idle-src")
     name = kafka.unique("idle")
@@ -32,7 +32,7 @@ def test_window_of_a_silent_partition_closes_after_idle_timeout(
     base = 1_700_000_000_000  # a multiple of 10 s: the window is [base, base + 10 s)
     events = [("a", orjson.dumps({"k": "a", "ts": base + 1000 * i})) for i in range(9)]
     kafka.produce(source, events)
-    worker = WorkerProcess(path, kafka.bootstrap, tmp_path).start()
+    worker = WorkerProcess(path, kafka.bootstrap, tmp_path, runtime=runtime).start()
     try:
         results = kafka.read_all(f"{name}-w", expected=1, timeout_s=45, alive=worker.proc)
     finally:

@@ -81,7 +81,9 @@ def _run_to_end(worker: WorkerProcess, expected_in: int) -> None:
     ), worker.log[-3000:]
 
 
-def test_sigkill_three_times_matches_an_uninterrupted_run(kafka: KafkaKit, tmp_path: Path) -> None:
+def test_sigkill_three_times_matches_an_uninterrupted_run(
+    kafka: KafkaKit, tmp_path: Path, runtime: str
+) -> None:
     source = kafka.topic("win-src", partitions=3)
     kafka.produce(source, _events())
 
@@ -96,7 +98,9 @@ def test_sigkill_three_times_matches_an_uninterrupted_run(kafka: KafkaKit, tmp_p
     rng = random.Random(5)
     kills = 0
     for attempt in range(3):
-        worker = WorkerProcess(crash_path, kafka.bootstrap, tmp_path, f"crash{attempt}").start()
+        worker = WorkerProcess(
+            crash_path, kafka.bootstrap, tmp_path, f"crash{attempt}", runtime
+        ).start()
         threshold = rng.randrange(300, 2500)
         assert worker.wait_until(
             lambda w=worker, t=threshold: (
@@ -108,7 +112,7 @@ def test_sigkill_three_times_matches_an_uninterrupted_run(kafka: KafkaKit, tmp_p
         worker.proc.send_signal(signal.SIGKILL)
         worker.proc.wait(30)
         kills += 1
-    final = WorkerProcess(crash_path, kafka.bootstrap, tmp_path, "final").start()
+    final = WorkerProcess(crash_path, kafka.bootstrap, tmp_path, "final", runtime).start()
     try:
         expected = _last_values(kafka, f"{ref}-minute")
         assert expected, "the reference run closed no window"

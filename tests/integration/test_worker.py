@@ -51,7 +51,9 @@ def _event(i: int, user: str = "u1", kind: str = "buy", amount: object = 5) -> b
     return orjson.dumps({"id": i, "user_id": user, "kind": kind, "amount": amount})
 
 
-def test_good_and_broken_records_land_exactly(kafka: KafkaKit, tmp_path: Path) -> None:
+def test_good_and_broken_records_land_exactly(
+    kafka: KafkaKit, tmp_path: Path, runtime: str
+) -> None:
     t = _pipeline(kafka, tmp_path)
     header = [("trace", b"abc")]
     inputs = [
@@ -66,7 +68,9 @@ def test_good_and_broken_records_land_exactly(kafka: KafkaKit, tmp_path: Path) -
         ("u1", b"[1, 2]", header),  # decode (not an object)
     ]
     kafka.produce(t["source"], inputs)
-    worker = WorkerProcess(tmp_path / "pipeline.yaml", kafka.bootstrap, tmp_path).start()
+    worker = WorkerProcess(
+        tmp_path / "pipeline.yaml", kafka.bootstrap, tmp_path, runtime=runtime
+    ).start()
     try:
         assert worker.wait_until(
             lambda: metric_sum(worker.metrics(), "stream_engine_records_in_total") >= len(inputs)
@@ -118,13 +122,17 @@ def test_good_and_broken_records_land_exactly(kafka: KafkaKit, tmp_path: Path) -
     assert metric_sum(samples, "stream_engine_records_filtered_total") == 2
 
 
-def test_sigterm_mid_stream_then_restart_loses_nothing(kafka: KafkaKit, tmp_path: Path) -> None:
+def test_sigterm_mid_stream_then_restart_loses_nothing(
+    kafka: KafkaKit, tmp_path: Path, runtime: str
+) -> None:
     t = _pipeline(kafka, tmp_path, partitions=4)
     count = 30_000
     kafka.produce(
         t["source"], ((f"u{1 + i % 2}", _event(i, f"u{1 + i % 2}")) for i in range(count))
     )
-    first = WorkerProcess(tmp_path / "pipeline.yaml", kafka.bootstrap, tmp_path, "first").start()
+    first = WorkerProcess(
+        tmp_path / "pipeline.yaml", kafka.bootstrap, tmp_path, "first", runtime
+    ).start()
     try:
         assert first.wait_until(
             lambda: metric_sum(first.metrics(), "stream_engine_records_out_total") >= 2000
@@ -134,7 +142,9 @@ def test_sigterm_mid_stream_then_restart_loses_nothing(kafka: KafkaKit, tmp_path
     assert code == 0, first.log[-3000:]
     partial = len(kafka.read_all(t["sink"]))
     assert partial < count, "stopped too late to test a restart"
-    second = WorkerProcess(tmp_path / "pipeline.yaml", kafka.bootstrap, tmp_path, "second").start()
+    second = WorkerProcess(
+        tmp_path / "pipeline.yaml", kafka.bootstrap, tmp_path, "second", runtime
+    ).start()
     try:
         out = kafka.read_all(t["sink"], expected=count, timeout_s=120, alive=second.proc)
     finally:

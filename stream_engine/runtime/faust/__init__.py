@@ -1,5 +1,5 @@
-"""The live worker: Faust agents over Kafka (the only package that imports faust)."""
+"""The live worker on Faust agents (the only package that imports faust)."""
 
-from stream_engine.runtime.faust.worker import run_worker
+from stream_engine.runtime.faust.serve import serve
 
-__all__ = ["run_worker"]
+__all__ = ["serve"]

@@ -1,4 +1,8 @@
-"""`stream-engine worker`: preflight checks, reference tables, metrics, then the Faust worker."""
+"""`stream-engine worker`: preflight checks, reference tables, metrics, then a runtime.
+
+Two runtimes carry out the same BatchRunner: Faust agents (`faust`, the default) and a
+confluent-kafka batch consumer (`kafka`, see kafka_loop.py for why it exists).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import logging
 import signal
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 from connectors.kafka_admin import TopicRequest, ensure_topics, topic_partitions, wait_for_cluster
 from connectors.kafka_changelog import read_partition
@@ -13,6 +18,7 @@ from connectors.kafka_reference import ReferenceLoader
 from stream_engine.errors import BrokerError
 from stream_engine.monitor import MetricsServer, PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
+from stream_engine.runtime.kafka_loop import KafkaLoop
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
@@ -75,13 +81,14 @@ def run_worker(
     *,
     metrics_port: int | None = None,
     datadir: Path | None = None,
+    runtime: Literal["faust", "kafka"] = "faust",
 ) -> int:
     """Run until SIGTERM/SIGINT; returns the process exit code."""
     # Until Faust installs its handlers, SIGTERM during start-up (preflight, loading
     # reference tables) stops cleanly: nothing has been consumed yet.
     signal.signal(signal.SIGTERM, _stop_during_startup)
     try:
-        return _run(spec, settings, metrics_port=metrics_port, datadir=datadir)
+        return _run(spec, settings, metrics_port=metrics_port, datadir=datadir, runtime=runtime)
     except _StartupStopped:
         log.info("stopped during start-up")
         return 0
@@ -101,11 +108,8 @@ def _run(
     *,
     metrics_port: int | None,
     datadir: Path | None,
+    runtime: Literal["faust", "kafka"],
 ) -> int:
-    from faust import Worker  # deferred: importing faust is slow and only the worker needs it
-
-    from stream_engine.runtime.faust.app import build_app
-
     topology = Topology.build(spec)
     created = preflight(spec, settings)
     topology.restore = lambda window, partition: restore_state(
@@ -131,15 +135,14 @@ def _run(
     log.info("metrics on http://%s:%d/metrics", settings.metrics_host, server.port)
     delivery = Delivery(settings, spec)
     runner = BatchRunner(topology, delivery, metrics)
-    workdir = datadir or Path(tempfile.mkdtemp(prefix=f"stream-engine-{spec.pipeline}-"))
-    app = build_app(spec, settings, runner, server.beat, str(workdir))
-    worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True, override_logging=False)
     try:
-        worker.execute_from_commandline()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    else:
-        code = 0
+        if runtime == "kafka":
+            code = KafkaLoop(spec, settings, runner, server.beat).run()
+        else:
+            from stream_engine.runtime.faust import serve  # faust is slow to import
+
+            workdir = datadir or Path(tempfile.mkdtemp(prefix=f"stream-engine-{spec.pipeline}-"))
+            code = serve(spec, settings, runner, server.beat, str(workdir))
     finally:
         delivery.close()
         for loader in loaders:
