@@ -13,6 +13,7 @@ from stream_engine.cli import produce as produce_cmd
 from stream_engine.cli import reset as reset_cmd
 from stream_engine.cli.dev import dev_app
 from stream_engine.cli.dlq import dlq_app
+from stream_engine.cli.schema import schema_app
 
 app = typer.Typer(
     name="stream-engine",
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(dev_app, name="dev")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(schema_app, name="schema")
 app.command("check")(pipeline_cmds.check)
 app.command("worker")(pipeline_cmds.worker)
 app.command("produce")(produce_cmd.produce)
