@@ -1,8 +1,15 @@
 """Produce a batch's outputs and dead letters, and know when the broker has them all.
 
 Offsets may be committed only after `flush` returns: that is the at-least-once rule.
-A sink that refuses one record (too large, invalid) turns it into a `sink_error` dead
-letter; a dead letter that cannot be delivered stops the worker before it commits.
+
+- A sink that refuses a record on its own (too large for the topic, invalid) turns it
+  into a `sink_error` dead letter. The broker refuses whole produce requests, so a
+  refusal may be the batch's rather than the record's: refused records are sent again
+  one at a time, and only those still refused alone are dead-lettered.
+- Dead letters have a producer of their own whose batches never exceed the dead-letter
+  topic's record limit, so a small `max_message_bytes` can never block commits.
+- Anything else (the cluster unreachable past the delivery timeout, a changelog or a
+  dead letter refused) raises BrokerError: the worker stops without committing.
 """
 
 from __future__ import annotations
@@ -21,19 +28,22 @@ from stream_engine.spec import PipelineSpec
 from stream_engine.topology import BatchResult, SinkRecord
 from stream_engine.topology.result import ChangelogRecord
 
-# Errors about one record, not the cluster: that record is dead-lettered, the rest goes on.
-_REFUSALS = frozenset(
-    {
-        KafkaError.MSG_SIZE_TOO_LARGE,
-        KafkaError.INVALID_RECORD,
-    }
-)
+# Errors about a record (or the request carrying it), not the cluster.
+_REFUSALS = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_RECORD})
+_BATCH_OVERHEAD = 1024
 
 
 @dataclass
 class FlushReport:
     delivered: int = 0
     rerouted: list[DeadLetter] = field(default_factory=list)  # sink records turned dead letters
+    rerouted_from: list[SinkRecord] = field(default_factory=list)  # the refused records
+
+
+@dataclass
+class _Failures:
+    sinks: list[tuple[SinkRecord, KafkaError]] = field(default_factory=list)
+    other: list[tuple[str, KafkaError]] = field(default_factory=list)  # (topic, error)
 
 
 class Delivery:
@@ -41,120 +51,133 @@ class Delivery:
         self.pipeline = spec.pipeline
         self.dlq_topic = spec.dead_letter_topic
         self.max_message_bytes = spec.dead_letter.max_message_bytes
+        common = {"linger.ms": 5, "queue.buffering.max.messages": 1_000_000}
         self._producer = Producer(
+            producer_config(settings, **common, **{"batch.num.messages": 10_000})
+        )
+        limit = self.max_message_bytes + _BATCH_OVERHEAD
+        self._dlq_producer = Producer(
             producer_config(
                 settings,
-                **{
-                    "linger.ms": 5,
-                    "batch.num.messages": 10000,
-                    "queue.buffering.max.messages": 1000000,
-                    "message.max.bytes": max(self.max_message_bytes + 65536, 1048576),
-                },
+                **common,
+                **{"batch.size": self.max_message_bytes, "message.max.bytes": max(limit, 1000)},
             )
         )
-        self._failed_sinks: list[tuple[SinkRecord, KafkaError]] = []
-        self._failed_dlq: list[KafkaError] = []
-        self._refused: list[tuple[SinkRecord, KafkaError]] = []
-        self._pending = 0
+        self._failures = _Failures()
+        self._queued = 0
 
     def send(self, result: BatchResult) -> None:
         """Queue every output and dead letter of the batch (blocks only when the queue is full)."""
         for out in result.outputs:
-            self._produce(out.topic, out.key, out.value, out.headers, out.timestamp_ms, out)
+            self._produce(
+                self._producer, out.topic, out.key, out.value, out.headers, out.timestamp_ms, out
+            )
         self.send_dead_letters(result.dead_letters)
 
     def send_dead_letters(self, letters: list[DeadLetter]) -> None:
         now = int(time.time() * 1000)
         for letter in letters:
             msg = dead_letter_message(letter, self.pipeline, now, self.max_message_bytes)
-            self._produce(self.dlq_topic, msg.key, msg.value, msg.headers, now, None)
+            self._produce(self._dlq_producer, self.dlq_topic, msg.key, msg.value, msg.headers, now)
+
+    def send_changelog(self, records: list[ChangelogRecord]) -> None:
+        """Queue window-state entries, each to the changelog partition of its source partition."""
+        now = int(time.time() * 1000)
+        for rec in records:
+            self._produce(
+                self._producer, rec.topic, rec.key, rec.value, None, now, partition=rec.partition
+            )
 
     def _produce(
         self,
+        producer: Producer,
         topic: str,
         key: bytes | None,
         value: bytes | None,
-        headers: object,
+        headers: Any,
         timestamp_ms: int,
-        origin: SinkRecord | None,
+        origin: SinkRecord | None = None,
         partition: int | None = None,
     ) -> None:
-        def on_delivery(
-            err: KafkaError | None, _msg: Message, origin: SinkRecord | None = origin
-        ) -> None:
-            self._pending -= 1
+        failures = self._failures
+
+        def on_delivery(err: KafkaError | None, _msg: Message) -> None:
             if err is None:
                 return
             if origin is not None:
-                self._failed_sinks.append((origin, err))
+                failures.sinks.append((origin, err))
             else:
-                self._failed_dlq.append(err)
+                failures.other.append((topic, err))
 
+        extra: dict[str, Any] = {} if partition is None else {"partition": partition}
         while True:
             try:
-                extra: dict[str, Any] = {} if partition is None else {"partition": partition}
-                self._producer.produce(
+                producer.produce(
                     topic,
                     value=value,
                     key=key,
-                    headers=list(headers) if headers else None,  # type: ignore[call-overload]
+                    headers=list(headers) if headers else None,
                     timestamp=timestamp_ms,
                     on_delivery=on_delivery,
                     **extra,
                 )
-                self._pending += 1
+                self._queued += 1
                 return
             except BufferError:
-                self._producer.poll(0.05)
+                producer.poll(0.05)
             except KafkaException as exc:  # refused before sending, e.g. larger than allowed
                 if origin is None:
-                    raise BrokerError(f"cannot queue a dead letter: {exc.args[0].str()}") from None
-                self._refused.append((origin, exc.args[0]))
+                    raise BrokerError(f"cannot write to {topic!r}: {exc.args[0].str()}") from None
+                failures.sinks.append((origin, exc.args[0]))
                 return
 
     def flush(self, timeout_s: float = 300) -> FlushReport:
         """Block until the broker acknowledged everything queued (or raise BrokerError)."""
-        report = FlushReport()
-        queued = self._pending
-        remaining = self._producer.flush(timeout_s)
-        if remaining:
-            raise BrokerError(f"{remaining} records were not acknowledged within {timeout_s:.0f}s")
-        if self._failed_sinks or self._refused:
-            failed, self._failed_sinks = self._failed_sinks, []
-            fatal = [err for _, err in failed if err.code() not in _REFUSALS]
-            if fatal:
-                raise BrokerError(f"cannot write to sink topic: {fatal[0].str()}")
-            failed += self._refused
-            self._refused = []
-            orphans = [err for out, err in failed if out.origin is None]
-            if orphans:  # a window result has no single input record to dead-letter
-                raise BrokerError(f"a window result topic refused a result: {orphans[0].str()}")
-            report.rerouted = [_sink_dead_letter(out, err) for out, err in failed]
-            self.send_dead_letters(report.rerouted)
-            if self._producer.flush(timeout_s):
-                raise BrokerError("dead letters were not acknowledged")
-        if self._failed_dlq:
-            err = self._failed_dlq[0]
-            self._failed_dlq = []
-            raise BrokerError(f"cannot write to dead-letter topic {self.dlq_topic!r}: {err.str()}")
-        report.delivered = queued
+        report = FlushReport(delivered=self._queued)
+        self._queued = 0
+        self._flush(self._producer, timeout_s)
+        failed, self._failures.sinks = self._failures.sinks, []
+        fatal = [(out, err) for out, err in failed if err.code() not in _REFUSALS]
+        if fatal:
+            out, err = fatal[0]
+            raise BrokerError(f"cannot write to sink topic {out.topic!r}: {err.str()}")
+        refused = [(out, err) for out, err in failed if not self._send_alone(out, timeout_s)]
+        orphans = [(out, err) for out, err in refused if out.origin is None]
+        if orphans:  # a window result has no single input record to dead-letter
+            out, err = orphans[0]
+            raise BrokerError(f"result topic {out.topic!r} refused a window result: {err.str()}")
+        report.rerouted = [_sink_dead_letter(out, err) for out, err in refused]
+        report.rerouted_from = [out for out, _ in refused]
+        self.send_dead_letters(report.rerouted)
+        self._flush(self._dlq_producer, timeout_s)
+        self._raise_other_failures()
         return report
 
-    def send_changelog(self, records: list[ChangelogRecord]) -> None:
-        """Queue window-state entries, each to the changelog partition of its source partition."""
-        for rec in records:
-            self._produce(
-                rec.topic,
-                rec.key,
-                rec.value,
-                None,
-                int(time.time() * 1000),
-                None,
-                partition=rec.partition,
-            )
+    def _send_alone(self, out: SinkRecord, timeout_s: float) -> bool:
+        """Send one refused record in a request of its own; True when the broker took it."""
+        self._produce(
+            self._producer, out.topic, out.key, out.value, out.headers, out.timestamp_ms, out
+        )
+        self._flush(self._producer, timeout_s)
+        again, self._failures.sinks = self._failures.sinks, []
+        return not again
+
+    def _flush(self, producer: Producer, timeout_s: float) -> None:
+        remaining = producer.flush(timeout_s)
+        if remaining:
+            raise BrokerError(f"{remaining} records were not acknowledged within {timeout_s:.0f}s")
+        self._raise_other_failures()
+
+    def _raise_other_failures(self) -> None:
+        if self._failures.other:
+            topic, err = self._failures.other[0]
+            self._failures.other = []
+            kind = "dead-letter topic" if topic == self.dlq_topic else "topic"
+            raise BrokerError(f"cannot write to {kind} {topic!r}: {err.str()}")
 
     def close(self) -> None:
         self._producer.flush(30)
+        self._dlq_producer.flush(30)
 
 
 def _sink_dead_letter(out: SinkRecord, err: KafkaError) -> DeadLetter:

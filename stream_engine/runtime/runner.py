@@ -12,7 +12,14 @@ from collections.abc import Sequence
 
 from stream_engine.monitor import PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
-from stream_engine.topology import BatchCounters, BatchResult, MicroBatch, Record, Topology
+from stream_engine.topology import (
+    BatchCounters,
+    BatchResult,
+    MicroBatch,
+    Record,
+    SinkRecord,
+    Topology,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +96,22 @@ class BatchRunner:
             self.delivery.send_changelog(changelog)
             self.delivery.flush()
         self.metrics.observe_step("commit", time.perf_counter() - began)
+        _account_refusals(results, report.rerouted_from)
+        for letter in report.rerouted:
+            log.warning("sink refused a record; dead-lettered: %s", letter.message)
         for result in results:
             self.metrics.observe(result)
             self.totals.add(result.counters)
-        for letter in report.rerouted:
-            self.metrics.dead_letters.labels(self.metrics.pipeline, "sink", "sink_error").inc()
-            log.warning("sink refused a record; dead-lettered: %s", letter.message)
+
+
+def _account_refusals(results: list[BatchResult], refused: list[SinkRecord]) -> None:
+    """A record a sink refused is a dead letter, not an output, in the batch's counters."""
+    for out in refused:
+        origin = out.origin
+        for result in results:
+            if origin is not None and any(o.origin is origin for o in result.outputs):
+                counters = result.counters
+                counters.out[out.sink] -= 1
+                counters.passed -= 1
+                counters.dead[("sink", "sink_error")] += 1
+                break

@@ -7,6 +7,9 @@ from datetime import datetime
 
 # Epoch values below this are seconds: 1e11 s is the year 5138, 1e11 ms is 1973.
 _SECONDS_LIMIT = 100_000_000_000
+# Event times must fall in years 1970..9999: one absurd value would otherwise push a
+# partition's watermark past every future record (and overflow 64-bit timestamps).
+MAX_MS = 253_402_300_799_999
 
 
 class EventTimeError(ValueError):
@@ -14,6 +17,15 @@ class EventTimeError(ValueError):
 
 
 def event_time_ms(value: object, field: str) -> int:
+    ms = _parse(value, field)
+    if not 0 <= ms <= MAX_MS:
+        raise EventTimeError(
+            f"event time field {field!r} is {value!r}, outside 1970-01-01..9999-12-31"
+        )
+    return ms
+
+
+def _parse(value: object, field: str) -> int:
     if value is None:
         raise EventTimeError(f"event time field {field!r} is missing or null")
     if isinstance(value, bool):

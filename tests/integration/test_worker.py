@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import random
 import subprocess
 import sys
 import time
@@ -204,3 +206,38 @@ def test_check_reports_bad_files_in_one_line(tmp_path: Path, body: str, fragment
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and str(path) in lines[0], proc.stderr
+
+
+def test_small_topic_limits_refuse_only_the_oversized_record(
+    kafka: KafkaKit, tmp_path: Path
+) -> None:
+    """A sink topic with a small max.message.bytes refuses one large record, not its batch;
+    a small dead-letter limit never blocks the worker."""
+    source = kafka.topic("limits-src")
+    sink = kafka.topic("limits-sink", config={"max.message.bytes": "50000"})
+    name, dlq = kafka.unique("limits"), kafka.unique("limits-dlq")
+    kafka.created.append(dlq)
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        f"pipeline: {name}\nversion: 1\nsources: {{s: {{topic: {source}}}}}\n"
+        f"sinks: {{o: {{topic: {sink}}}}}\n"
+        f"dead_letter: {{topic: {dlq}, max_message_bytes: 10000}}\n"
+    )
+    small = [(f"k{i}", orjson.dumps({"i": i, "pad": "x" * 150})) for i in range(300)]
+    noise = base64.b64encode(random.Random(3).randbytes(100_000)).decode()  # incompressible
+    big = [("big", orjson.dumps({"i": -1, "pad": noise}))]
+    junk = [(f"j{i}", b"\xff" * 1000) for i in range(200)]  # 200 undecodable, 1 KB each
+    kafka.produce(source, small[:150] + big + small[150:] + junk)
+    worker = WorkerProcess(path, kafka.bootstrap, tmp_path).start()
+    try:
+        out = kafka.read_all(sink, expected=300, timeout_s=60, alive=worker.proc)
+        dead = kafka.read_all(dlq, expected=201, timeout_s=60, alive=worker.proc)
+    finally:
+        code = worker.terminate()
+    assert code == 0, worker.log[-3000:]
+    assert sorted(orjson.loads(m.value)["i"] for m in out) == list(range(300))
+    reasons = sorted((m.header("dlq.reason") or b"").decode() for m in dead)
+    assert reasons.count("sink_error") == 1 and reasons.count("decode") == 200
+    refused = next(m for m in dead if m.header("dlq.reason") == b"sink_error")
+    assert refused.key == b"big"
+    assert refused.header("dlq.truncated") == b"true"  # 100 KB does not fit in 10 KB

@@ -15,7 +15,7 @@ from stream_engine.errors import BrokerError
 from stream_engine.monitor import PipelineMetrics
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.spec import parse_pipeline
-from stream_engine.topology import BatchResult, MicroBatch, Record, Topology
+from stream_engine.topology import BatchResult, MicroBatch, Record, SinkRecord, Topology
 
 PIPELINE = {
     "pipeline": "runner",
@@ -29,6 +29,7 @@ PIPELINE = {
 @dataclass
 class Report:
     rerouted: list[DeadLetter] = field(default_factory=list)
+    rerouted_from: list[SinkRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class FakeDelivery:
     sent: list[BatchResult] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     fail: bool = False
+    refuse: int = 0  # how many of the sent outputs the sink refuses (as the broker would)
 
     def send(self, result: BatchResult) -> None:
         self.calls.append("send")
@@ -48,6 +50,10 @@ class FakeDelivery:
         self.calls.append("flush")
         if self.fail:
             raise BrokerError("broker gone")
+        outputs = [o for result in self.sent for o in result.outputs][: self.refuse]
+        letter = DeadLetter("sink_error", "sink", "too large", b"k", b"v", "events-in", 0, 1, 0)
+        self.report.rerouted += [letter for _ in outputs]
+        self.report.rerouted_from += outputs
         return self.report
 
 
@@ -163,18 +169,20 @@ def test_metrics_are_observed_per_batch(runner: BatchRunner, metrics: PipelineMe
 def test_rerouted_sink_records_are_counted_as_sink_dead_letters(
     runner: BatchRunner, delivery: FakeDelivery, metrics: PipelineMetrics
 ) -> None:
-    refused = DeadLetter("sink_error", "sink", "too large", b"k", b"v", "events-in", 0, 1, 0)
-    delivery.report = Report(rerouted=[refused, refused])
+    delivery.refuse = 2
 
-    runner.process("events", [rec(0, 1)])
+    runner.process("events", [rec(0, 1), rec(0, 2), rec(0, 3)])
+
+    def sample(name: str, labels: dict[str, str]) -> float | None:
+        return metrics.registry.get_sample_value(name, {"pipeline": "runner", **labels})
 
     assert (
-        metrics.registry.get_sample_value(
-            "stream_engine_dead_letters_total",
-            {"pipeline": "runner", "stage": "sink", "reason": "sink_error"},
-        )
-        == 2
+        sample("stream_engine_dead_letters_total", {"stage": "sink", "reason": "sink_error"}) == 2
     )
+    # a refused record is a dead letter, not an output, and the accounting still balances
+    assert sample("stream_engine_records_out_total", {"sink": "out"}) == 1
+    assert runner.totals.passed == 1
+    assert runner.totals.balanced()
 
 
 def test_nothing_is_counted_when_the_flush_fails(
