@@ -27,14 +27,22 @@ def lookup_key(value: object) -> str | None:
 
 
 class ReferenceTable:
-    """Rows by lookup key; a tombstone (null value) deletes the message key's row."""
+    """Rows by lookup key, equal to what a fresh read of the compacted topic would build.
+
+    Keyed by the message key, a tombstone deletes that key's row. Keyed by a value field,
+    several message keys may carry the same lookup key: the row is the latest value among
+    the message keys that still hold it, so a tombstone of one never deletes another's.
+    """
 
     def __init__(self, name: str, key_field: str | None, decoder: Decoder) -> None:
         self.name = name
         self.key_field = key_field
         self._decoder = decoder
         self._rows: dict[str, dict[str, Any]] = {}
-        self._by_message_key: dict[str, str] = {}
+        # key_field tables only: message key -> (lookup key, row), and per lookup key the
+        # message keys holding it, latest writer last.
+        self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._holders: dict[str, dict[str, None]] = {}
         self.undecodable = 0
 
     def __len__(self) -> int:
@@ -53,22 +61,49 @@ class ReferenceTable:
             self.undecodable += 1
             self._forget(message_key)
             return
-        table_key = lookup_key(row.get(self.key_field)) if self.key_field else message_key
+        if self.key_field is None:
+            if message_key is None:
+                self.undecodable += 1
+                return
+            self._rows[message_key] = row
+            return
+        table_key = lookup_key(row.get(self.key_field))
         if table_key is None:
             self.undecodable += 1
             self._forget(message_key)
             return
-        if message_key is not None:
-            previous = self._by_message_key.get(message_key)
-            if previous is not None and previous != table_key:
-                self._rows.pop(previous, None)
-            self._by_message_key[message_key] = table_key
+        if message_key is None:  # cannot be deleted later; kept as the latest value
+            self._rows[table_key] = row
+            return
+        old = self._entries.get(message_key)
+        if old is not None and old[0] != table_key:
+            self._release(message_key, old[0])
+        self._entries[message_key] = (table_key, row)
+        holders = self._holders.setdefault(table_key, {})
+        holders.pop(message_key, None)
+        holders[message_key] = None
         self._rows[table_key] = row
 
     def _forget(self, message_key: str | None) -> None:
-        if message_key is not None:
-            old = self._by_message_key.pop(message_key, message_key)
-            self._rows.pop(old, None)
+        if message_key is None:
+            return
+        if self.key_field is None:
+            self._rows.pop(message_key, None)
+            return
+        entry = self._entries.pop(message_key, None)
+        if entry is not None:
+            self._release(message_key, entry[0])
+
+    def _release(self, message_key: str, table_key: str) -> None:
+        holders = self._holders.get(table_key)
+        if holders is None:
+            return
+        holders.pop(message_key, None)
+        if holders:
+            self._rows[table_key] = self._entries[next(reversed(holders))][1]
+        else:
+            del self._holders[table_key]
+            self._rows.pop(table_key, None)
 
     def put(self, key: str, row: dict[str, Any]) -> None:
         """Set a row directly (file-backed tables and tests)."""
