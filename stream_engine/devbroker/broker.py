@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from stream_engine.devbroker.jars import cache_dir, ensure_jars, require_tool
-from stream_engine.errors import BrokerError
+from stream_engine.errors import BrokerError, ConfigError
 
 READY_MARKER = "Kafka Server started"
 _CAUSE_MARKERS = (" ERROR ", " FATAL ", "Exception: ", "Caused by: ")
@@ -122,7 +122,12 @@ class LocalBroker:
             "java", "install Java 17+ (e.g. `apt-get install openjdk-17-jre-headless`)"
         )
         libs = ensure_jars()
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot use {self.home} as the broker home: {exc.strerror}"
+            ) from None
         port, controller_port = self._choose_ports(port, controller_port)
         data_dir = self.home / "data"
         props = self._properties_file()
