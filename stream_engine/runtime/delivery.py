@@ -26,6 +26,7 @@ from stream_engine.errors import BrokerError
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
 from stream_engine.topology import BatchResult, SinkRecord
+from stream_engine.topology.batch import dead_letter_for
 from stream_engine.topology.result import ChangelogRecord
 
 # Errors about a record (or the request carrying it), not the cluster.
@@ -181,17 +182,10 @@ class Delivery:
 
 
 def _sink_dead_letter(out: SinkRecord, err: KafkaError) -> DeadLetter:
-    rec = out.origin
-    assert rec is not None
-    return DeadLetter(
+    assert out.origin is not None
+    return dead_letter_for(
+        out.origin,
         reason="sink_error",
         stage="sink",
         message=f"sink {out.sink} (topic {out.topic}) refused the record: {err.str()}",
-        key=rec.key,
-        value=rec.value,
-        topic=rec.topic,
-        partition=rec.partition,
-        offset=rec.offset,
-        timestamp_ms=rec.timestamp_ms,
-        headers=rec.headers,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stream_engine.dlq import DeadLetter
+
 
 @dataclass(frozen=True, slots=True)
 class Record:
@@ -16,6 +18,25 @@ class Record:
     offset: int
     timestamp_ms: int
     headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def dead_letter_for(
+    rec: Record, *, reason: str, stage: str, message: str, rule: str = ""
+) -> DeadLetter:
+    """A dead letter carrying this record's original bytes, headers and position."""
+    return DeadLetter(
+        reason=reason,
+        stage=stage,
+        message=message,
+        key=rec.key,
+        value=rec.value,
+        topic=rec.topic,
+        partition=rec.partition,
+        offset=rec.offset,
+        timestamp_ms=rec.timestamp_ms,
+        rule=rule,
+        headers=rec.headers,
+    )
 
 
 @dataclass(frozen=True, slots=True)

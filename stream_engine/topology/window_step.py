@@ -16,7 +16,7 @@ import orjson
 from stream_engine.dlq import DeadLetter
 from stream_engine.spec import PipelineSpec
 from stream_engine.spec.windows import LateTopic, WindowSpec
-from stream_engine.topology.batch import Record
+from stream_engine.topology.batch import Record, dead_letter_for
 from stream_engine.topology.event_time import EventTimeError, event_time_ms
 from stream_engine.topology.reference import lookup_key
 from stream_engine.topology.result import BatchResult, ChangelogRecord, SinkRecord
@@ -175,16 +175,6 @@ class WindowStep:
 
 
 def _letter(rec: Record, reason: str, message: str, window: str) -> DeadLetter:
-    return DeadLetter(
-        reason=reason,
-        stage="window",
-        message=message,
-        key=rec.key,
-        value=rec.value,
-        topic=rec.topic,
-        partition=rec.partition,
-        offset=rec.offset,
-        timestamp_ms=rec.timestamp_ms,
-        rule=f"windows.{window}",
-        headers=rec.headers,
+    return dead_letter_for(
+        rec, reason=reason, stage="window", message=message, rule=f"windows.{window}"
     )

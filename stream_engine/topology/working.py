@@ -6,8 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stream_engine.dlq import DeadLetter
-from stream_engine.topology.batch import Record
+from stream_engine.topology.batch import Record, dead_letter_for
 from stream_engine.topology.result import BatchResult
 
 
@@ -31,20 +30,9 @@ class WorkingSet:
             return
         out = self.result.dead_letters
         for pos, message in failures.items():
-            rec = self.records[pos]
             out.append(
-                DeadLetter(
-                    reason=reason,
-                    stage=stage,
-                    message=message,
-                    key=rec.key,
-                    value=rec.value,
-                    topic=rec.topic,
-                    partition=rec.partition,
-                    offset=rec.offset,
-                    timestamp_ms=rec.timestamp_ms,
-                    rule=rule,
-                    headers=rec.headers,
+                dead_letter_for(
+                    self.records[pos], reason=reason, stage=stage, message=message, rule=rule
                 )
             )
         self.result.counters.dead[(stage, reason)] += len(failures)
