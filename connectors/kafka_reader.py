@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from connectors.kafka_config import consumer_config
+from stream_engine.dlq.envelope import Headers
 from stream_engine.errors import BrokerError
 from stream_engine.settings import Settings
 
@@ -24,13 +25,13 @@ class ConsumedMessage:
     timestamp_ms: int
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
+    headers: Headers
 
 
-def _headers(raw: object) -> tuple[tuple[str, bytes], ...]:
+def _headers(raw: object) -> Headers:
     items = raw.items() if isinstance(raw, dict) else (raw or [])
     return tuple(
-        (str(k), v.encode() if isinstance(v, str) else (v or b""))
+        (str(k), v.encode() if isinstance(v, str) else v)
         for k, v in items  # type: ignore[attr-defined]
     )
 

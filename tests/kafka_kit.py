@@ -15,14 +15,14 @@ from connectors.kafka_admin import TopicRequest, delete_topics, ensure_topics, w
 from connectors.kafka_config import consumer_config, producer_config
 from stream_engine.settings import Settings
 
-Headers = Sequence[tuple[str, bytes]]
+Headers = Sequence[tuple[str, bytes | None]]
 
 
 @dataclass(frozen=True)
 class Message:
     key: bytes | None
     value: bytes | None
-    headers: list[tuple[str, bytes]]
+    headers: list[tuple[str, bytes | None]]
     partition: int
     offset: int
     timestamp: int

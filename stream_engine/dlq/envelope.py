@@ -7,6 +7,7 @@ accepts keeps a truncated value and says so, so it can never block commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 REASONS = frozenset(
@@ -23,6 +24,8 @@ REASONS = frozenset(
 )
 STAGES = frozenset({"decode", "quality", "enrich", "filter", "map", "window", "sink"})
 MAX_MESSAGE_CHARS = 1000
+# Kafka header values may be null; a null stays null all the way to the dead letter.
+Headers = tuple[tuple[str, bytes | None], ...]
 REDRIVEN_FROM = "dlq.redriven.from"
 TRUNCATION_RESERVE = 64  # room for dlq.truncated and dlq.original.size
 
@@ -41,7 +44,7 @@ class DeadLetter:
     offset: int
     timestamp_ms: int
     rule: str = ""
-    headers: tuple[tuple[str, bytes], ...] = field(default_factory=tuple)
+    headers: Headers = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.reason not in REASONS:
@@ -56,7 +59,7 @@ class DeadLetterMessage:
 
     key: bytes | None
     value: bytes | None
-    headers: list[tuple[str, bytes]]
+    headers: list[tuple[str, bytes | None]]
 
 
 def dead_letter_message(
@@ -99,8 +102,8 @@ def dead_letter_message(
     return DeadLetterMessage(letter.key, value, headers)
 
 
-def _headers_size(headers: list[tuple[str, bytes]]) -> int:
-    return sum(len(k.encode()) + len(v) for k, v in headers)
+def _headers_size(headers: Sequence[tuple[str, bytes | None]]) -> int:
+    return sum(len(k.encode()) + len(v or b"") for k, v in headers)
 
 
 def parse_dead_letter_headers(headers: list[tuple[str, bytes]] | None) -> dict[str, str]:

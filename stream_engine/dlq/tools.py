@@ -28,7 +28,7 @@ from confluent_kafka.admin._resource import ResourceType
 from connectors.kafka_admin import topic_partitions, wait_for_cluster
 from connectors.kafka_config import producer_config
 from connectors.kafka_reader import ConsumedMessage, read_topic
-from stream_engine.dlq.envelope import REASONS, STAGES
+from stream_engine.dlq.envelope import REASONS, STAGES, Headers
 from stream_engine.errors import BrokerError, ConfigError
 from stream_engine.settings import Settings
 from stream_engine.spec import parse_duration
@@ -70,7 +70,7 @@ class DeadLetterView:
     record_timestamp_ms: int
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]  # every header, in order
+    headers: Headers  # every header, in order
     reason: str
     message: str
     stage: str
@@ -129,7 +129,7 @@ class DeadLetterView:
         return f"{self.source_topic}:{part}:{off}"
 
     @property
-    def original_headers(self) -> tuple[tuple[str, bytes], ...]:
+    def original_headers(self) -> Headers:
         """The headers the original record carried (every dlq.* header removed)."""
         return tuple((k, v) for k, v in self.headers if not k.startswith("dlq."))
 
@@ -385,13 +385,13 @@ class RedriveRecord:
     topic: str
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
+    headers: Headers
     timestamp_ms: int | None
     origin: str  # the dead letter's position, also the dlq.redriven.from header
 
     @property
     def size(self) -> int:
-        headers = sum(len(k) + len(v) for k, v in self.headers)
+        headers = sum(len(k) + len(v or b"") for k, v in self.headers)
         return len(self.key or b"") + len(self.value or b"") + headers
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from stream_engine.dlq import DeadLetter
+from stream_engine.dlq.envelope import Headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +18,7 @@ class Record:
     partition: int
     offset: int
     timestamp_ms: int
-    headers: tuple[tuple[str, bytes], ...] = ()
+    headers: Headers = ()
 
 
 def dead_letter_for(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stream_engine.dlq import DeadLetter
+from stream_engine.dlq.envelope import Headers
 from stream_engine.topology.batch import Record
 
 
@@ -19,7 +20,7 @@ class SinkRecord:
     key: bytes | None
     value: bytes | None  # None: a tombstone (a window result replaced by a session merge)
     timestamp_ms: int
-    headers: tuple[tuple[str, bytes], ...]
+    headers: Headers
     record: dict[str, Any] | None  # the decoded form, for previews and file targets
     origin: Record | None  # the consumed record, dead-lettered if the sink refuses this one
 

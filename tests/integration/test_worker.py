@@ -57,7 +57,7 @@ def test_good_and_broken_records_land_exactly(
     kafka: KafkaKit, tmp_path: Path, runtime: str
 ) -> None:
     t = _pipeline(kafka, tmp_path)
-    header = [("trace", b"abc")]
+    header = [("trace", b"abc"), ("nil", None)]
     inputs = [
         ("u1", _event(1), header),  # ok
         ("u2", _event(2, "u2", amount=2.5), header),  # ok
@@ -88,6 +88,7 @@ def test_good_and_broken_records_land_exactly(
     ]
     assert {m.key for m in out} == {b"u1", b"u2"}
     assert all(m.header("trace") == b"abc" for m in out)
+    assert all(("nil", None) in m.headers for m in out)  # a null header value stays null
     by_offset = {int(m.header("dlq.source.offset")): m for m in dead}  # type: ignore[arg-type]
     src = kafka.read_all(t["source"], expected=len(inputs))
     expected_dead = {
@@ -111,6 +112,7 @@ def test_good_and_broken_records_land_exactly(
         assert letter.header("dlq.source.partition") == str(original.partition).encode()
         assert letter.header("dlq.pipeline") == t["name"].encode()
         assert letter.header("trace") == b"abc"
+        assert ("nil", None) in letter.headers
         assert letter.header("dlq.message")
     # accounting: in = sink + filtered + dropped + dead letters
     records_in = metric_sum(samples, "stream_engine_records_in_total")

@@ -68,7 +68,7 @@ def _record(event: Any) -> Record:
         partition=msg.partition,
         offset=msg.offset,
         timestamp_ms=round(msg.timestamp * 1000),
-        headers=tuple((str(k), v if isinstance(v, bytes) else b"") for k, v in headers),
+        headers=tuple((str(k), v if isinstance(v, bytes) else None) for k, v in headers),
     )
 
 
