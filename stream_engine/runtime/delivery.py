@@ -36,7 +36,6 @@ _BATCH_OVERHEAD = 1024
 
 @dataclass
 class FlushReport:
-    delivered: int = 0
     rerouted: list[DeadLetter] = field(default_factory=list)  # sink records turned dead letters
     rerouted_from: list[SinkRecord] = field(default_factory=list)  # the refused records
 
@@ -65,7 +64,6 @@ class Delivery:
             )
         )
         self._failures = _Failures()
-        self._queued = 0
 
     def send(self, result: BatchResult) -> None:
         """Queue every output and dead letter of the batch (blocks only when the queue is full)."""
@@ -122,7 +120,6 @@ class Delivery:
                     on_delivery=on_delivery,
                     **extra,
                 )
-                self._queued += 1
                 return
             except BufferError:
                 producer.poll(0.05)
@@ -134,8 +131,7 @@ class Delivery:
 
     def flush(self, timeout_s: float = 300) -> FlushReport:
         """Block until the broker acknowledged everything queued (or raise BrokerError)."""
-        report = FlushReport(delivered=self._queued)
-        self._queued = 0
+        report = FlushReport()
         self._flush(self._producer, timeout_s)
         failed, self._failures.sinks = self._failures.sinks, []
         fatal = [(out, err) for out, err in failed if err.code() not in _REFUSALS]

@@ -67,7 +67,6 @@ class Topology:
         self.steps = steps
         self.sinks = sinks
         self.windows = windows or []
-        self.source_topics = {s.topic: name for name, s in spec.sources.items()}
         # Window state per (window, partition); `restore` fills a missing one.
         self.window_states: dict[tuple[str, int], PartitionState] = {}
         self.restore: Restore = empty_state
