@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from kafka_kit import KafkaKit
+from postgres_kit import LocalPostgres, PostgresUnavailable
 
 from stream_engine.devbroker import LocalBroker
 from stream_engine.errors import StreamEngineError
@@ -53,3 +56,27 @@ def kafka(kafka_session: KafkaKit) -> Iterator[KafkaKit]:
 def runtime(request: pytest.FixtureRequest) -> str:
     """Both live runtimes must give the same results."""
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One real PostgreSQL per session; a missing server fails loudly, it never skips."""
+    # Not under pytest's tmp dir: that is private to root, and the server runs as postgres.
+    home = Path(tempfile.mkdtemp(prefix="stream-engine-postgres-"))
+    server = LocalPostgres(home)
+    try:
+        server.init()
+        server.start()
+    except (PostgresUnavailable, OSError, KeyError) as exc:
+        pytest.fail(f"could not start PostgreSQL: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: LocalPostgres) -> str:
+    """A fresh, empty database for this test."""
+    return postgres_server.create_database()
