@@ -27,3 +27,7 @@ class DecodeError(StreamEngineError):
 
 class ExpressionError(ConfigError):
     """An expression in a filter or map that the safe language rejects."""
+
+
+class DataSourceError(StreamEngineError):
+    """A data file, database table or topic range that cannot be read (corrupt, unreachable)."""
