@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,8 @@ class WorkerProcess:
                 str(self.pipeline),
                 "--metrics-port",
                 str(self.port),
+                "--runtime",
+                self.runtime,
             ],
             env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap},
             stdout=log,
@@ -65,6 +68,18 @@ class WorkerProcess:
             if m:
                 out[m.group(1)] = float(m.group(2))
         return out
+
+    def get(self, path: str) -> tuple[int, str]:
+        """(status, body) of an endpoint on the metrics port; (0, "") while not serving."""
+        url = f"http://127.0.0.1:{self.port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.read().decode()
+        except OSError:
+            return 0, ""
 
     def wait_until(self, predicate: Callable[[], bool], timeout_s: float = 90) -> bool:
         deadline = time.monotonic() + timeout_s

@@ -1,7 +1,8 @@
 """/metrics, /health and /ready on one port, served from a thread.
 
 A thread keeps /metrics answering even while the event loop is busy; /health reports
-the loop unresponsive when its heartbeat is older than `stale_after_s`.
+the loop unresponsive when its heartbeat is older than `stale_after_s` (before the first
+beat the worker is starting up: alive, so 200). /ready's body says why, on one line.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ class MetricsServer:
         registry: CollectorRegistry,
         host: str,
         port: int,
-        ready: Callable[[], bool] = lambda: True,
+        ready: Callable[[], tuple[bool, str]] = lambda: (True, "ready"),
         stale_after_s: float = 30,
     ) -> None:
         self.registry = registry
         self.ready = ready
         self.stale_after_s = stale_after_s
-        self.heartbeat = time.monotonic()
+        self.heartbeat: float | None = None
         handler = _handler(self)
         try:
             self._server = ThreadingHTTPServer((host, port), handler)
@@ -56,13 +57,16 @@ def _handler(server: MetricsServer) -> type[BaseHTTPRequestHandler]:
             if path == "/metrics":
                 self._send(200, generate_latest(server.registry), CONTENT_TYPE_LATEST)
             elif path == "/health":
-                age = time.monotonic() - server.heartbeat
+                beat = server.heartbeat
+                age = 0.0 if beat is None else time.monotonic() - beat
                 ok = age < server.stale_after_s
-                body = "ok\n" if ok else f"event loop unresponsive for {age:.0f}s\n"
-                self._send(200 if ok else 503, body.encode(), "text/plain")
+                body = "starting" if beat is None else "ok"
+                if not ok:
+                    body = f"event loop unresponsive for {age:.0f}s"
+                self._send(200 if ok else 503, f"{body}\n".encode(), "text/plain")
             elif path == "/ready":
-                ok = server.ready()
-                self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n", "text/plain")
+                ok, reason = server.ready()
+                self._send(200 if ok else 503, f"{reason}\n".encode(), "text/plain")
             else:
                 self._send(404, b"not found\n", "text/plain")
 

@@ -24,6 +24,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from connectors.kafka_config import consumer_config
 from connectors.kafka_reader import to_consumed
 from stream_engine.errors import BrokerError
+from stream_engine.runtime.readiness import by_topic
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
@@ -45,6 +46,8 @@ class KafkaLoop:
         self.runner = runner
         self.heartbeat = heartbeat
         self.sources = {s.topic: name for name, s in spec.sources.items()}
+        # one consume() serves every source: its wait is the source's, or "*" for several
+        self._wait_label = next(iter(spec.sources)) if len(spec.sources) == 1 else "*"
         self._stopping = False
         self._consumer = Consumer(
             consumer_config(
@@ -76,7 +79,11 @@ class KafkaLoop:
         last_tick = time.monotonic()
         try:
             while not self._stopping:
+                began = time.perf_counter()
                 messages = self._consumer.consume(batch_size, wait_s)
+                self.runner.metrics.observe_broker_wait(
+                    self._wait_label, time.perf_counter() - began
+                )
                 self._process(messages)
                 now = time.monotonic()
                 if now - last_tick >= TICK_S:
@@ -108,6 +115,7 @@ class KafkaLoop:
             return
         for source, records in by_source.items():
             self.runner.process(source, records)  # returns once every output is acknowledged
+        began = time.perf_counter()
         try:
             self._consumer.commit(
                 offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
@@ -117,14 +125,14 @@ class KafkaLoop:
             # e.g. a rebalance took the partitions meanwhile: their new owner re-reads from
             # the last commit, so records may repeat (at-least-once), never go missing.
             log.warning("commit skipped: %s", exc.args[0].str() if exc.args else exc)
+        self.runner.metrics.observe_step("offset_commit", time.perf_counter() - began)
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("assigned: %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions))
+        for topic, parts in by_topic(partitions).items():
+            self.runner.assign_partitions(topic, parts)
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        by_topic: dict[str, set[int]] = {}
-        for tp in partitions:
-            by_topic.setdefault(tp.topic, set()).add(tp.partition)
-        for topic, parts in by_topic.items():
+        for topic, parts in by_topic(partitions).items():
             self.runner.forget_partitions(topic, parts)
         log.info("revoked: %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from stream_engine.monitor import PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
+from stream_engine.runtime.readiness import Readiness
 from stream_engine.topology import (
     BatchCounters,
     BatchResult,
@@ -25,8 +26,15 @@ log = logging.getLogger(__name__)
 
 
 class BatchRunner:
-    def __init__(self, topology: Topology, delivery: Delivery, metrics: PipelineMetrics) -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        delivery: Delivery,
+        metrics: PipelineMetrics,
+        readiness: Readiness | None = None,
+    ) -> None:
         self.topology = topology
+        self.readiness = readiness or Readiness()
         self.delivery = delivery
         self.metrics = metrics
         self.totals = BatchCounters()
@@ -59,14 +67,31 @@ class BatchRunner:
             results = [self.topology.advance_watermark(*args) for args in due]
             self._deliver([r for r in results if r.outputs or r.changelog or r.dead_letters])
 
+    def assign_partitions(self, topic: str, partitions: set[int]) -> None:
+        """Restore the window state of newly assigned partitions now, not at their first batch,
+        so /ready turns true only once the worker can process them at full speed."""
+        if topic not in {s.topic for s in self.topology.spec.sources.values()}:
+            return
+        tps = [(topic, p) for p in partitions]
+        self.readiness.restoring(tps)
+        with self._lock:
+            for window in self.topology.windows:
+                if self.topology.spec.sources[window.source].topic == topic:
+                    for partition in sorted(partitions):
+                        self.topology.window_state(window.name, partition)
+        self.readiness.restored(tps)
+
     def forget_partitions(self, topic: str, partitions: set[int]) -> None:
         with self._lock:
             self.topology.forget_partitions(topic, partitions)
+        self.readiness.revoked((topic, p) for p in partitions)
 
     def process(self, source: str, records: Sequence[Record]) -> None:
         """Process records of one source (any partitions) and block until all are delivered."""
         with self._lock:
+            began = time.perf_counter()
             self._process(source, records)
+            self.metrics.observe_processing(source, time.perf_counter() - began)
 
     def _process(self, source: str, records: Sequence[Record]) -> None:
         by_partition: dict[int, list[Record]] = {}
@@ -76,6 +101,7 @@ class BatchRunner:
         now = time.monotonic()
         for partition in sorted(by_partition):
             batch = MicroBatch(source, by_partition[partition])
+            self.metrics.observe_partition(source, partition, len(batch.records))
             result = self.topology.process(batch)
             results.append(result)
             for window in self.topology.windows:

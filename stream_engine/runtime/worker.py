@@ -19,6 +19,7 @@ from stream_engine.errors import BrokerError
 from stream_engine.monitor import MetricsServer, PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
 from stream_engine.runtime.kafka_loop import KafkaLoop
+from stream_engine.runtime.readiness import Readiness
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
@@ -111,6 +112,16 @@ def _run(
     runtime: Literal["faust", "kafka"],
 ) -> int:
     topology = Topology.build(spec)
+    # Endpoints first: /health answers (starting) and /ready says why it is not yet ready
+    # while the cluster is checked and reference tables load, which can take minutes.
+    metrics = PipelineMetrics(spec.pipeline)
+    readiness = Readiness()
+    port = (
+        metrics_port if metrics_port is not None else (spec.metrics.port or settings.metrics_port)
+    )
+    server = MetricsServer(metrics.registry, settings.metrics_host, port, ready=readiness.status)
+    server.start()
+    log.info("metrics on http://%s:%d/metrics", settings.metrics_host, server.port)
     created = preflight(spec, settings)
     topology.restore = lambda window, partition: restore_state(
         settings, spec.changelog_topic(window), partition
@@ -126,15 +137,9 @@ def _run(
         )
         loader.start()
         loaders.append(loader)
-    metrics = PipelineMetrics(spec.pipeline)
-    port = (
-        metrics_port if metrics_port is not None else (spec.metrics.port or settings.metrics_port)
-    )
-    server = MetricsServer(metrics.registry, settings.metrics_host, port)
-    server.start()
-    log.info("metrics on http://%s:%d/metrics", settings.metrics_host, server.port)
+    readiness.references_loaded()
     delivery = Delivery(settings, spec)
-    runner = BatchRunner(topology, delivery, metrics)
+    runner = BatchRunner(topology, delivery, metrics, readiness)
     try:
         if runtime == "kafka":
             code = KafkaLoop(spec, settings, runner, server.beat).run()

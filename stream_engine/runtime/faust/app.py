@@ -11,11 +11,13 @@ import asyncio
 import logging
 import os
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any
 
 import faust
 
+from stream_engine.runtime.readiness import by_topic
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
@@ -120,7 +122,9 @@ def build_app(
         topic = app.topic(source.topic, key_type=bytes, value_type=bytes)
 
         async def agent(stream: Any, source_name: str = name) -> None:
+            waiting_since = time.perf_counter()
             async for events in stream.noack_take(batch_size, within=within):
+                runner.metrics.observe_broker_wait(source_name, time.perf_counter() - waiting_since)
                 records = [_record(e) for e in events]
                 async with loop_lock:  # one batch at a time: the producer is shared
                     work = asyncio.ensure_future(
@@ -138,19 +142,23 @@ def build_app(
                         _die(exc)
                 for event in events:
                     await stream.ack(event)
+                waiting_since = time.perf_counter()
 
         app.agent(topic, name=f"{spec.group_id}.{name}")(agent)
 
     async def on_revoked(_sender: Any, revoked: Any, **_kwargs: Any) -> None:
         # Another worker may own these partitions now: their window state must be
         # restored from the changelog again if they ever come back.
-        by_topic: dict[str, set[int]] = {}
-        for tp in revoked:
-            by_topic.setdefault(tp.topic, set()).add(tp.partition)
-        for topic, partitions in by_topic.items():
+        for topic, partitions in by_topic(revoked).items():
             await asyncio.to_thread(runner.forget_partitions, topic, partitions)
 
+    async def on_assigned(_sender: Any, assigned: Any, **_kwargs: Any) -> None:
+        # The full assignment (eager rebalancing); partitions kept from before are no-ops.
+        for topic, partitions in by_topic(assigned).items():
+            await asyncio.to_thread(runner.assign_partitions, topic, partitions)
+
     app.on_partitions_revoked.connect(on_revoked, weak=False)  # type: ignore[arg-type]
+    app.on_partitions_assigned.connect(on_assigned, weak=False)  # type: ignore[arg-type]
 
     @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
     async def beat() -> None:

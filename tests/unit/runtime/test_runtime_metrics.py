@@ -130,7 +130,7 @@ class Served:
 
     def __init__(self) -> None:
         self.metrics = PipelineMetrics("clickstream")
-        self.ready = True
+        self.ready = (True, "ready: 2 partitions assigned")
         self.server = MetricsServer(self.metrics.registry, "127.0.0.1", 0, ready=lambda: self.ready)
         self.server.start()
 
@@ -144,7 +144,7 @@ def served() -> Iterator[Served]:
 
 @pytest.fixture
 def server(served: Served) -> MetricsServer:
-    served.ready = True
+    served.ready = (True, "ready: 2 partitions assigned")
     served.server.beat()
     return served.server
 
@@ -175,7 +175,9 @@ def test_health_is_503_when_the_heartbeat_is_stale(metrics: PipelineMetrics) -> 
     srv = MetricsServer(metrics.registry, "127.0.0.1", 0, stale_after_s=0.05)
     srv.start()
     try:
-        time.sleep(0.1)  # no beat()
+        assert get(srv, "/health") == (200, "text/plain", "starting\n")  # no beat yet
+        srv.beat()
+        time.sleep(0.1)  # no beat since
 
         status, _, body = get(srv, "/health")
         assert status == 503
@@ -188,11 +190,11 @@ def test_health_is_503_when_the_heartbeat_is_stale(metrics: PipelineMetrics) -> 
 
 
 def test_ready_follows_the_callback(server: MetricsServer, served: Served) -> None:
-    assert get(server, "/ready") == (200, "text/plain", "ready\n")
+    assert get(server, "/ready") == (200, "text/plain", "ready: 2 partitions assigned\n")
 
-    served.ready = False
+    served.ready = (False, "not ready: loading reference tables")
 
-    assert get(server, "/ready") == (503, "text/plain", "not ready\n")
+    assert get(server, "/ready") == (503, "text/plain", "not ready: loading reference tables\n")
 
 
 @pytest.mark.parametrize("path", ["/", "/nope", "/metrics/extra", "/healthz"])
