@@ -1,0 +1,1 @@
+"""The checks of the quality engine, one kind per module."""
