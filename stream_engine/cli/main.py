@@ -8,8 +8,10 @@ import typer
 from typer import _click as click  # typer vendors click; its exceptions live here
 
 from stream_engine import __version__
+from stream_engine.cli import monitor as monitor_cmd
 from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli import produce as produce_cmd
+from stream_engine.cli import replay as replay_cmd
 from stream_engine.cli import reset as reset_cmd
 from stream_engine.cli.dev import dev_app
 from stream_engine.cli.dlq import dlq_app
@@ -27,8 +29,10 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(schema_app, name="schema")
 app.command("check")(pipeline_cmds.check)
 app.command("worker")(pipeline_cmds.worker)
+app.command("monitor")(monitor_cmd.monitor)
 app.command("produce")(produce_cmd.produce)
 app.command("reset")(reset_cmd.reset)
+app.command("replay")(replay_cmd.replay)
 
 
 @app.command("version")

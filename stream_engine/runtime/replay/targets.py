@@ -1,0 +1,85 @@
+"""Where a replay writes: Kafka (shadow topics or the live ones), files, or DuckDB.
+
+Every target takes the kept outputs and dead letters of one batch and writes them; the
+run ends with `close`, after which everything is durable. Kafka targets reuse the live
+worker's Delivery, so refusals and dead-letter envelopes behave exactly as live.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Protocol
+
+from connectors.kafka_admin import TopicRequest, ensure_topics, wait_for_cluster
+from stream_engine.dlq import DeadLetter
+from stream_engine.runtime.delivery import Delivery
+from stream_engine.settings import Settings
+from stream_engine.spec import PipelineSpec
+from stream_engine.topology import BatchResult, SinkRecord
+
+FLUSH_EVERY = 100_000  # queued records between flushes: bounds memory, not correctness
+
+
+class Target(Protocol):
+    def write(self, source: str, outputs: list[SinkRecord], letters: list[DeadLetter]) -> None:
+        """Write one batch's kept outputs and dead letters."""
+
+    def close(self) -> None:
+        """Make everything written durable."""
+
+    def destinations(self) -> dict[str, str]:
+        """Where each written topic of the pipeline goes (for the summary)."""
+
+    def refused(self) -> Counter[str]:
+        """Outputs a sink refused (then dead-lettered as sink_error), by sink name."""
+
+
+def shadow_topic(topic: str, run_id: str) -> str:
+    return f"{topic}.replay.{run_id}"
+
+
+class KafkaTarget:
+    """Shadow topics `<topic>.replay.<run-id>` (default) or, with `live`, the live topics."""
+
+    def __init__(self, settings: Settings, spec: PipelineSpec, run_id: str, live: bool) -> None:
+        self.run_id, self.live = run_id, live
+        self._map = {t: t if live else shadow_topic(t, run_id) for t in spec.topics_written()}
+        admin = wait_for_cluster(settings)
+        ensure_topics(
+            admin,
+            [
+                TopicRequest(self._topic(t.name), t.partitions, t.replication, dict(t.config))
+                for t in spec.topics_to_create()
+            ],
+        )
+        self.delivery = Delivery(settings, spec)
+        self.delivery.dlq_topic = self._topic(spec.dead_letter_topic)
+        self._queued = 0
+        self._refused: Counter[str] = Counter()
+
+    def _topic(self, topic: str) -> str:
+        return self._map.get(topic) or (topic if self.live else shadow_topic(topic, self.run_id))
+
+    def write(self, source: str, outputs: list[SinkRecord], letters: list[DeadLetter]) -> None:
+        if not self.live:
+            outputs = [replace(o, topic=self._topic(o.topic)) for o in outputs]
+        self.delivery.send(BatchResult(source, outputs, letters))
+        self._queued += len(outputs) + len(letters)
+        if self._queued >= FLUSH_EVERY:
+            self._flush()
+
+    def _flush(self) -> None:
+        report = self.delivery.flush()
+        self._refused.update(out.sink for out in report.rerouted_from)
+        self._queued = 0
+
+    def close(self) -> None:
+        self._flush()
+        self.delivery.close()
+
+    def destinations(self) -> dict[str, str]:
+        return {t: f"kafka:{self._topic(t)}" for t in self._map}
+
+    def refused(self) -> Counter[str]:
+        return self._refused
