@@ -57,6 +57,8 @@ def check(
     sinks = tree.add("sinks")
     for plan in topology.sinks:
         sinks.add(f"{plan.name}: topic {plan.topic}")
+    for table in topology.table_sinks:
+        sinks.add(f"{table.name}: {topology.describe()['sinks'][table.name]}")
     if spec.windows:
         windows = tree.add("windows")
         for name, window in spec.windows.items():

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from stream_engine.monitor import PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
 from stream_engine.runtime.readiness import Readiness
+from stream_engine.runtime.table_delivery import TableDelivery
 from stream_engine.topology import (
     BatchCounters,
     BatchResult,
@@ -32,8 +33,10 @@ class BatchRunner:
         delivery: Delivery,
         metrics: PipelineMetrics,
         readiness: Readiness | None = None,
+        tables: TableDelivery | None = None,
     ) -> None:
         self.topology = topology
+        self.tables = tables  # database and file sinks, written before the commit
         self.readiness = readiness or Readiness()
         self.delivery = delivery
         self.metrics = metrics
@@ -113,6 +116,8 @@ class BatchRunner:
     def _deliver(self, results: list[BatchResult]) -> None:
         for result in results:
             self.delivery.send(result)
+        if self.tables is not None:  # rows durable in the database before the batch commits
+            self.tables.deliver(results, self.delivery)
         began = time.perf_counter()
         report = self.delivery.flush()
         # Window state goes out only once the results it accounts for are acknowledged:

@@ -21,6 +21,7 @@ from stream_engine.runtime.delivery import Delivery
 from stream_engine.runtime.kafka_loop import KafkaLoop
 from stream_engine.runtime.readiness import Readiness
 from stream_engine.runtime.runner import BatchRunner
+from stream_engine.runtime.table_delivery import TableDelivery
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
 from stream_engine.topology import Topology
@@ -139,7 +140,8 @@ def _run(
         loaders.append(loader)
     readiness.references_loaded()
     delivery = Delivery(settings, spec)
-    runner = BatchRunner(topology, delivery, metrics, readiness)
+    tables = TableDelivery.from_spec(spec)  # database and file sinks, if any
+    runner = BatchRunner(topology, delivery, metrics, readiness, tables)
     try:
         if runtime == "kafka":
             code = KafkaLoop(spec, settings, runner, server.beat).run()
@@ -150,6 +152,8 @@ def _run(
             code = serve(spec, settings, runner, server.beat, str(workdir))
     finally:
         delivery.close()
+        if tables is not None:
+            tables.close()
         for loader in loaders:
             loader.close()
         server.close()

@@ -23,6 +23,7 @@ from stream_engine.spec.models import (
 )
 from stream_engine.spec.references import reference_issues
 from stream_engine.spec.steps import EnrichStep, FilterStep, MapStep, Step
+from stream_engine.spec.table_sinks import AnySink, TableSinkSpec, table_sink_issues
 from stream_engine.spec.windows import LateTopic, WindowSpec, changelog_topic
 from stream_engine.spec.windows_check import window_issues
 
@@ -52,7 +53,7 @@ class PipelineSpec(SpecModel):
     sources: dict[Name, SourceSpec]
     reference: dict[Name, ReferenceSpec] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)
-    sinks: dict[Name, SinkSpec]
+    sinks: dict[Name, AnySink]  # topic sinks, or duckdb / postgres / parquet (table_sinks.py)
     windows: dict[Name, WindowSpec] = Field(default_factory=dict)
     dead_letter: DeadLetterSpec = Field(default_factory=DeadLetterSpec)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
@@ -92,16 +93,26 @@ class PipelineSpec(SpecModel):
             sources=self.sources,
             reference=self.reference,
             steps=self.steps,
-            sinks=self.sinks,
+            sinks=self.topic_sinks,
             dead_letter_topic=self.dead_letter_topic,
             dead_letter_loc=dead_letter_loc,
         )
         issues += window_issues(
             self.sources, self.windows, self.topics_written(), self.topics_read()
         )
+        issues += table_sink_issues(self.sources, self.table_sinks)
         if issues:
             raise issues_error(issues)
         return self
+
+    @property
+    def topic_sinks(self) -> dict[str, SinkSpec]:
+        return {n: s for n, s in self.sinks.items() if isinstance(s, SinkSpec)}
+
+    @property
+    def table_sinks(self) -> dict[str, TableSinkSpec]:
+        """Sinks writing a database table or files (not topics)."""
+        return {n: s for n, s in self.sinks.items() if not isinstance(s, SinkSpec)}
 
     @property
     def group_id(self) -> str:
@@ -121,7 +132,7 @@ class PipelineSpec(SpecModel):
 
     def topics_written(self) -> list[str]:
         """Sink topics, window result and late topics, then the dead-letter topic."""
-        topics = [s.topic for s in self.sinks.values()]
+        topics = [s.topic for s in self.topic_sinks.values()]
         for window in self.windows.values():
             topics.append(window.sink.topic)
             if isinstance(window.late, LateTopic):
@@ -145,7 +156,7 @@ class PipelineSpec(SpecModel):
                 sink.replication or d.replication,
                 sink.retention or d.retention,
             )
-            for sink in self.sinks.values()
+            for sink in self.topic_sinks.values()
         ]
         for window in self.windows.values():
             sink = window.sink

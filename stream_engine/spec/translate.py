@@ -61,7 +61,7 @@ def _translate(error: ErrorDetails, loc: Loc, root: type[BaseModel]) -> list[Iss
     if kind == "missing":
         return [Issue(loc, "field required")]
     if kind == "extra_forbidden":
-        return [Issue(loc, _unknown_key(root, loc))]
+        return [Issue(loc, _unknown_key(root, tuple(error["loc"])))]  # raw: keeps union tags
     if kind == "literal_error":
         choices = _literal_choices(_annotation_at(root, loc)) or [str(ctx.get("expected", ""))]
         return [Issue(loc, f"expected one of {', '.join(choices)}, got {describe_value(value)}")]
@@ -100,6 +100,9 @@ def _public_loc(root: type[BaseModel], loc: tuple[int | str, ...]) -> Loc:
     for part in loc:
         if part == "[key]":  # an invalid mapping key: the message names it, the path ends there
             break
+        if isinstance(part, str) and part.startswith("<"):  # a union tag, not a YAML key
+            current = _child(current, part) if current is not None else None
+            continue
         model = _as_model(current)
         if model is not None and isinstance(part, str) and part in model.model_fields:
             part = model.model_fields[part].alias or part

@@ -26,6 +26,16 @@ class SinkRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class TableRow:
+    """A record for a table or file sink (connectors/): written before the batch commits."""
+
+    sink: str
+    values: dict[str, Any]
+    timestamp_ms: int
+    origin: Record | None  # dead-lettered if the sink rejects the row
+
+
+@dataclass(frozen=True, slots=True)
 class ChangelogRecord:
     """A window-state entry for partition `partition` of a compacted changelog topic."""
 
@@ -74,3 +84,4 @@ class BatchResult:
     counters: BatchCounters = field(default_factory=BatchCounters)
     step_seconds: dict[str, float] = field(default_factory=dict)
     changelog: list[ChangelogRecord] = field(default_factory=list)  # after outputs are acked
+    table_rows: list[TableRow] = field(default_factory=list)  # for table and file sinks

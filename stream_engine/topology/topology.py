@@ -17,7 +17,7 @@ from stream_engine.spec import MapStep as MapSpec
 from stream_engine.spec import PipelineSpec, ReferenceSpec, SinkSpec, SourceSpec
 from stream_engine.topology.batch import MicroBatch
 from stream_engine.topology.reference import ReferenceTable
-from stream_engine.topology.result import BatchResult, SinkRecord
+from stream_engine.topology.result import BatchResult, SinkRecord, TableRow
 from stream_engine.topology.steps import EnrichStep, FilterStep, MapStep, Step
 from stream_engine.topology.window_step import Restore, WindowStep, empty_state
 from stream_engine.topology.working import WorkingSet
@@ -31,6 +31,14 @@ class SinkPlan:
     key_field: str | None
     fields: list[str] | None
     encoder: Encoder
+
+
+@dataclass(frozen=True)
+class TableSinkPlan:
+    """A table or file sink: records go to `BatchResult.table_rows`, the runtime writes them."""
+
+    name: str
+    source: str | None  # None: records of every source
 
 
 def make_decoder(spec: SourceSpec | ReferenceSpec) -> Decoder:
@@ -60,6 +68,7 @@ class Topology:
         steps: list[Step],
         sinks: list[SinkPlan],
         windows: list[WindowStep] | None = None,
+        table_sinks: list[TableSinkPlan] | None = None,
     ) -> None:
         self.spec = spec
         self.decoders = decoders
@@ -67,6 +76,7 @@ class Topology:
         self.steps = steps
         self.sinks = sinks
         self.windows = windows or []
+        self.table_sinks = table_sinks or []
         # Window state per (window, partition); `restore` fills a missing one.
         self.window_states: dict[tuple[str, int], PartitionState] = {}
         self.restore: Restore = empty_state
@@ -126,13 +136,14 @@ class Topology:
                 sink.fields,
                 _in(origin, f"sinks.{name}", lambda s=sink: _sink_encoder(s)),
             )
-            for name, sink in spec.sinks.items()
+            for name, sink in spec.topic_sinks.items()
         ]
+        table_sinks = [TableSinkPlan(name, sink.source) for name, sink in spec.table_sinks.items()]
         windows = [
             _in(origin, f"windows.{name}", lambda n=name: WindowStep.build(spec, n))
             for name in spec.windows
         ]
-        return cls(spec, decoders, tables, steps, sinks, windows)
+        return cls(spec, decoders, tables, steps, sinks, windows, table_sinks)
 
     def process(self, batch: MicroBatch) -> BatchResult:
         """Run one partition's batch through every step. Never raises for bad records."""
@@ -200,6 +211,19 @@ class Topology:
         for record in staged:
             work.result.counters.out[record.sink] += 1
         work.result.outputs.extend(staged)
+        self._emit_table_rows(work)
+
+    def _emit_table_rows(self, work: WorkingSet) -> None:
+        source = work.result.source
+        for plan in self.table_sinks:
+            if plan.source is not None and plan.source != source:
+                continue
+            rows = [
+                TableRow(plan.name, value, rec.timestamp_ms, rec)
+                for rec, value in zip(work.records, work.values, strict=True)
+            ]
+            work.result.table_rows.extend(rows)
+            work.result.counters.out[plan.name] += len(rows)
 
     def advance_watermark(self, window: str, partition: int, watermark: int) -> BatchResult:
         """Move a silent partition's watermark (live idle_timeout only; not reproducible)."""
@@ -221,10 +245,19 @@ class Topology:
             "sources": {n: s.topic for n, s in spec.sources.items()},
             "reference": {n: r.topic for n, r in spec.reference.items()},
             "steps": [f"{s.path} {s.name}" for s in self.steps],
-            "sinks": {s.name: s.topic for s in self.sinks},
+            "sinks": {s.name: s.topic for s in self.sinks}
+            | {t.name: _table_label(spec.sinks[t.name]) for t in self.table_sinks},
             "windows": {w.name: w.sink_topic for w in self.windows},
             "dead_letter": spec.dead_letter_topic,
         }
+
+
+def _table_label(sink: Any) -> str:
+    """`duckdb:warehouse.duckdb#dim_customer (scd2)`; never the DSN, which may hold a password."""
+    if sink.type == "parquet":
+        return f"parquet:{sink.path}"
+    where = f"duckdb:{sink.path}" if sink.type == "duckdb" else "postgres"
+    return f"{where}#{sink.table} ({sink.mode})"
 
 
 def _sink_encoder(sink: SinkSpec) -> Encoder:
