@@ -120,7 +120,10 @@ def _source(
                 f"{option}: topic {topic!r} has no partition {unknown[0]} "
                 f"(partitions: 0..{max(log.marks)})"
             )
-    parts = [log.partition(p, start, end, warmup) for p in sorted(log.marks)]
+    # Offsets name the partitions to replay; the others are left out.
+    listed = set(start.offset_map) | set(end.offset_map)
+    chosen = sorted(listed) if listed else sorted(log.marks)
+    parts = [log.partition(p, start, end, warmup) for p in chosen]
     return SourcePlan(
         name,
         topic,

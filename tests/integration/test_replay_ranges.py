@@ -1,0 +1,134 @@
+"""Replay ranges on the real broker: bad ranges fail before anything runs; --to-live and
+dry runs write where they say (nothing, for a dry run)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from confluent_kafka import Producer, TopicPartition
+from kafka_kit import KafkaKit
+
+from connectors.kafka_admin import topic_partitions
+from connectors.kafka_config import producer_config
+from stream_engine.errors import BrokerError, ConfigError
+from stream_engine.runtime.replay import ReplayOptions, run_replay
+from stream_engine.spec import load_pipeline
+from stream_engine.topology import Topology
+
+T0 = 1_700_000_000_000
+
+
+def _setup(kafka: KafkaKit, tmp_path: Path) -> tuple[Path, str, str]:
+    """2 partitions x 10 records at T0 + i s; partition 1 lost offsets 0..4 to retention."""
+    source = kafka.topic("rng-src", partitions=2)
+    name = kafka.unique("rng")
+    kafka.created += [f"{name}-out", f"{name}.dlq"]
+    producer = Producer(producer_config(kafka.settings))
+    for p in (0, 1):
+        for i in range(10):
+            value = orjson.dumps({"i": i, "p": p})
+            producer.produce(source, value=value, partition=p, timestamp=T0 + i * 1000)
+    assert producer.flush(10) == 0
+    futures = kafka.admin.delete_records([TopicPartition(source, 1, 5)])
+    for future in futures.values():
+        future.result()
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        f"pipeline: {name}\nversion: 1\nsources: {{s: {{topic: {source}}}}}\n"
+        f"sinks: {{out: {{topic: {name}-out}}}}\n"
+    )
+    return path, source, name
+
+
+def _run(kafka: KafkaKit, path: Path, **options: object) -> object:
+    spec = load_pipeline(path)
+    return run_replay(spec, Topology.build(spec), kafka.settings, ReplayOptions(**options))  # type: ignore[arg-type]
+
+
+def _iso(ms: int) -> str:
+    from stream_engine.spec.replay_bounds import iso
+
+    return iso(ms)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "error", "fragment"),
+    [
+        ("0:50", "latest", ConfigError, "--from offset 50 is beyond the end of partition 0"),
+        ("0:2", "0:11", ConfigError, "--to offset 11 is beyond the end of partition 0"),
+        ("0:5,7:1", "latest", ConfigError, "has no partition 7"),
+        ("1:2", "latest", ConfigError, "--from offset 2 of partition 1 of"),
+        (_iso(T0 - 1000), "latest", ConfigError, "retention deleted the records before it"),
+        (_iso(T0 + 8000), _iso(T0 + 3000), ConfigError, "is after --to"),
+        ("0:6", "0:3", ConfigError, "--from offset 6 is after --to offset 3 in partition 0"),
+    ],
+)
+def test_bad_ranges_fail_before_anything_runs(
+    kafka: KafkaKit,
+    tmp_path: Path,
+    start: str,
+    end: str,
+    error: type[Exception],
+    fragment: str,
+) -> None:
+    path, _source, name = _setup(kafka, tmp_path)
+    with pytest.raises(error) as info:
+        _run(kafka, path, range_from=start, range_to=end, to_live=True)
+    message = str(info.value)
+    assert fragment in message and "\n" not in message, message
+    assert not topic_partitions(kafka.admin, [f"{name}-out"]), "a bad range wrote something"
+
+
+def test_unknown_topic_and_cli_exit_codes(kafka: KafkaKit, tmp_path: Path) -> None:
+    missing = kafka.unique("nope")
+    path = tmp_path / "gone.yaml"
+    path.write_text(
+        f"pipeline: gone\nversion: 1\nsources: {{s: {{topic: {missing}}}}}\n"
+        f"sinks: {{o: {{topic: {kafka.unique('o')}}}}}\n"
+    )
+    with pytest.raises(BrokerError, match=f"source topic '{missing}' does not exist"):
+        _run(kafka, path)
+    good, _source, _name = _setup(kafka, tmp_path)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "PATH": "/usr/bin:/bin"}
+    for pipeline, args, code in (
+        (path, [], 1),
+        (good, ["--from", "0:99"], 2),
+        (good, ["--from", "yesterday"], 2),
+        (good, ["--output", "s3:bucket"], 2),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "stream_engine", "replay", str(pipeline), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == code, proc.stderr
+        assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+
+
+def test_to_live_and_dry_run(kafka: KafkaKit, tmp_path: Path) -> None:
+    path, _source, name = _setup(kafka, tmp_path)
+    outcome = _run(kafka, path, range_from="0:3", range_to="0:8", dry_run=True)
+    assert outcome.summary.dry_run  # type: ignore[attr-defined]
+    assert outcome.plan.total == 5  # type: ignore[attr-defined]
+    assert not topic_partitions(kafka.admin, [f"{name}-out"])
+    outcome = _run(kafka, path, range_from="0:3", range_to="0:8", to_live=True)
+    assert outcome.summary.emitted["out"] == 5  # type: ignore[attr-defined]
+    got = kafka.read_all(f"{name}-out", expected=5)
+    assert sorted(orjson.loads(m.value)["i"] for m in got) == [3, 4, 5, 6, 7]
+    # a time range over both partitions; partition 1 starts at offset 5 (retention)
+    outcome = _run(
+        kafka,
+        path,
+        range_from=_iso(T0 + 6000),
+        range_to=_iso(T0 + 8000),
+        output=f"files:{tmp_path}/f",
+    )
+    rows = [orjson.loads(x) for x in (tmp_path / "f" / "out.jsonl").read_bytes().splitlines()]
+    assert sorted((r["p"], r["i"]) for r in rows) == [(0, 6), (0, 7), (1, 6), (1, 7)]
