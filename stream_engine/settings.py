@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
+    quality_history: Path | None = None
+    """SQLite file of `validate` runs (default under $XDG_DATA_HOME/stream-engine)."""
+
 
 def _env_name(field: str) -> str:
     if field == "kafka_bootstrap_servers":

@@ -1,0 +1,211 @@
+"""A bounded range of a topic as a dataset: `kafka://topic?from=...&to=...&format=...`.
+
+Bounds: `earliest`, `latest`, one offset for every partition (`120`), offsets per partition
+(`0:120,1:80`; partitions not named take the default bound) or an ISO-8601 time (the first
+message at or after it). `from` is inclusive and defaults to `earliest`; `to` is exclusive
+and defaults to `latest`, the end of each partition when the read starts. No consumer group
+is joined and nothing is committed, so live workers are never disturbed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import pandas as pd
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from connectors.kafka_config import consumer_config
+from connectors.kafka_reader import ConsumedMessage, end_offsets, to_consumed
+from stream_engine.errors import BrokerError, ConfigError, DecodeError
+from stream_engine.quality.sources.base import Dataset
+from stream_engine.quality.sources.uri import parse_uri
+from stream_engine.serde.base import Decoder
+from stream_engine.serde.factory import make_decoder
+from stream_engine.settings import Settings
+
+PARAMS = ("from", "to", "format", "schema", "schema_dir")
+MAX_PROBLEMS = 1000
+"""Undecodable messages kept with their reason; the rest are only counted."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One end of the range, before it is resolved against the partitions' watermarks."""
+
+    kind: Literal["earliest", "latest", "offsets", "time"]
+    offsets: dict[int, int] = field(default_factory=dict)
+    every: int | None = None  # one offset for every partition
+    time_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class TopicRange:
+    topic: str
+    start: Bound
+    end: Bound
+    decoder: Decoder
+    label: str
+
+
+def parse_bound(text: str, name: str, uri: str) -> Bound:
+    """`earliest` | `latest` | `120` | `0:120,1:80` | an ISO-8601 time (UTC when no zone)."""
+    value = text.strip()
+    if value in ("earliest", "latest"):
+        return Bound(value)  # type: ignore[arg-type]
+    if value.isdigit():
+        return Bound("offsets", every=int(value))
+    if ":" in value and all(_is_pair(p) for p in value.split(",")):
+        offsets: dict[int, int] = {}
+        for pair in value.split(","):
+            part, offset = (int(x) for x in pair.split(":"))
+            if part in offsets:
+                raise ConfigError(f"{uri}: {name}: partition {part} is given twice")
+            offsets[part] = offset
+        return Bound("offsets", offsets)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"{uri}: {name}={text!r} is not earliest, latest, an offset, "
+            "partition:offset pairs (0:120,1:80) or an ISO-8601 time"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return Bound("time", time_ms=int(moment.timestamp() * 1000))
+
+
+def _is_pair(text: str) -> bool:
+    part, sep, offset = text.partition(":")
+    return bool(sep) and part.strip().isdigit() and offset.strip().isdigit()
+
+
+def parse_topic_range(text: str) -> TopicRange:
+    """`kafka://topic?...` (the cluster from KAFKA_BOOTSTRAP_SERVERS); decoders load now."""
+    uri = parse_uri(text, PARAMS)
+    topic = uri.netloc
+    if not topic or uri.path not in ("", "/"):
+        raise ConfigError(f"{text}: expected kafka://TOPIC?from=...&to=...")
+    params = uri.params
+    fmt = params.get("format", "json")
+    if fmt not in ("json", "avro"):
+        raise ConfigError(f"{text}: format={fmt!r}: expected json or avro")
+    schema_dir = params.get("schema_dir")
+    decoder = make_decoder(
+        fmt,  # type: ignore[arg-type]
+        schema=params.get("schema"),
+        schema_dir=schema_dir,
+        wire_format=schema_dir is not None,
+    )
+    start = parse_bound(params.get("from", "earliest"), "from", text)
+    end = parse_bound(params.get("to", "latest"), "to", text)
+    return TopicRange(topic, start, end, decoder, f"kafka://{topic}")
+
+
+def read_topic_range(text: str, settings: Settings, idle_timeout_s: float = 30) -> Dataset:
+    """Every message of the range, decoded; undecodable ones are listed as problems."""
+    spec = parse_topic_range(text)
+    values: list[dict[str, Any]] = []
+    origins: list[str] = []
+    problems: list[dict[str, Any]] = []
+    failed = 0
+    for msg in _consume(spec, settings, idle_timeout_s):
+        origin = f"{msg.partition}:{msg.offset}"
+        try:
+            values.append(spec.decoder.decode(msg.value))
+        except DecodeError as exc:
+            failed += 1
+            if len(problems) < MAX_PROBLEMS:
+                problems.append({"origin": origin, "message": str(exc)})
+            continue
+        origins.append(origin)
+    frame = pd.DataFrame.from_records(values) if values else pd.DataFrame()
+    return Dataset(frame, spec.topic, spec.label, origins, problems, failed)
+
+
+def _consume(spec: TopicRange, settings: Settings, idle_timeout_s: float) -> list[ConsumedMessage]:
+    consumer = Consumer(consumer_config(settings, None, **{"group.id": "stream-engine.validate"}))
+    try:
+        try:
+            ranges = _resolve(consumer, spec)
+        except KafkaException as exc:
+            raise BrokerError(f"cannot read topic {spec.topic!r}: {exc}") from None
+        return _read(consumer, spec.topic, ranges, idle_timeout_s)
+    finally:
+        consumer.close()
+
+
+def _resolve(consumer: Consumer, spec: TopicRange) -> dict[int, tuple[int, int]]:
+    """[start, end) offsets per partition, clamped to what the partition holds now."""
+    watermarks = end_offsets(consumer, spec.topic)
+    for bound, name in ((spec.start, "from"), (spec.end, "to")):
+        unknown = sorted(set(bound.offsets) - set(watermarks))
+        if unknown:
+            raise ConfigError(
+                f"{spec.label}: {name} names partition {unknown[0]}, but the topic has "
+                f"partitions 0..{max(watermarks)}"
+            )
+    starts = _offsets(consumer, spec.topic, spec.start, watermarks, default="earliest")
+    ends = _offsets(consumer, spec.topic, spec.end, watermarks, default="latest")
+    return {p: (starts[p], ends[p]) for p in watermarks if ends[p] > starts[p]}
+
+
+def _offsets(
+    consumer: Consumer,
+    topic: str,
+    bound: Bound,
+    watermarks: dict[int, tuple[int, int]],
+    default: str,
+) -> dict[int, int]:
+    if bound.time_ms is not None:
+        asked = [TopicPartition(topic, p, bound.time_ms) for p in watermarks]
+        found = consumer.offsets_for_times(asked, timeout=10)
+        # -1: no message at or after the time, so the range starts (or ends) at the end.
+        return {tp.partition: tp.offset if tp.offset >= 0 else watermarks[tp.partition][1]
+                for tp in found}  # fmt: skip
+    out = {}
+    for p, (low, high) in watermarks.items():
+        kind = bound.kind
+        if kind == "offsets":
+            wanted = bound.offsets.get(p, bound.every)
+            if wanted is not None:
+                out[p] = min(max(wanted, low), high)
+                continue
+            kind = default  # type: ignore[assignment]
+        out[p] = low if kind == "earliest" else high
+    return out
+
+
+def _read(
+    consumer: Consumer, topic: str, ranges: dict[int, tuple[int, int]], idle_timeout_s: float
+) -> list[ConsumedMessage]:
+    if not ranges:
+        return []
+    consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ranges.items()])
+    remaining = set(ranges)
+    got: list[ConsumedMessage] = []
+    last_progress = time.monotonic()
+    while remaining:
+        msg = consumer.poll(0.5)
+        if msg is None or msg.error():
+            # The last offsets of a range may be transaction markers that are never delivered.
+            for tp in consumer.position([TopicPartition(topic, p) for p in remaining]):
+                if tp.offset >= ranges[tp.partition][1]:
+                    remaining.discard(tp.partition)
+            if remaining and time.monotonic() - last_progress > idle_timeout_s:
+                raise BrokerError(f"reading {topic!r} stalled for {idle_timeout_s:.0f}s")
+            continue
+        last_progress = time.monotonic()
+        consumed = to_consumed(msg)
+        if consumed.partition not in remaining:
+            continue
+        end = ranges[consumed.partition][1]
+        if consumed.offset < end:
+            got.append(consumed)
+        if consumed.offset >= end - 1:
+            remaining.discard(consumed.partition)
+            consumer.incremental_unassign([TopicPartition(topic, consumed.partition)])
+    got.sort(key=lambda m: (m.partition, m.offset))
+    return got
