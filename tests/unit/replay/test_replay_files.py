@@ -152,3 +152,29 @@ def test_undecodable_rows_are_dead_letters(tmp_path: Path) -> None:
         (5, "window", "eval_error"),
     ]
     assert dict(summary.dead_letters) == {"eval_error": 2}
+
+
+def test_duckdb_and_parquet_targets_hold_the_same_tables(tmp_path: Path) -> None:
+    import duckdb
+
+    rows = _rows()
+    rows[7] = {**rows[7], "amount": "lots"}
+    source = _write("jsonl", tmp_path, rows)
+    (tmp_path / "p.yaml").write_text(PIPELINE)
+    spec = load_pipeline(tmp_path / "p.yaml")
+    db = tmp_path / "replay.duckdb"
+    for output, fmt in ((f"duckdb:{db}", "jsonl"), (f"files:{tmp_path / 'pq'}", "parquet")):
+        run_replay(
+            spec,
+            Topology.build(spec),
+            Settings(),
+            ReplayOptions(source_path=source, output=output, file_format=fmt),  # type: ignore[arg-type]
+        )
+    expected = _expected([r for i, r in enumerate(rows) if i != 7])
+    with duckdb.connect(str(db)) as con:
+        got = con.execute("SELECT key, window_start, n, total FROM minute").fetchall()
+        dead = con.execute("SELECT source_offset, reason FROM dead_letters").fetchall()
+    assert {(k, s): (n, t) for k, s, n, t in got} == expected
+    assert dead == [(7, "eval_error")]
+    table = pq.read_table(tmp_path / "pq" / "minute.parquet").to_pylist()
+    assert {(r["key"], r["window_start"]): (r["n"], r["total"]) for r in table} == expected
