@@ -22,6 +22,7 @@ from stream_engine.spec.models import (
     WorkerSpec,
 )
 from stream_engine.spec.references import reference_issues
+from stream_engine.spec.replays import ReplayJobSpec
 from stream_engine.spec.steps import EnrichStep, FilterStep, MapStep, Step
 from stream_engine.spec.table_sinks import AnySink, TableSinkSpec, table_sink_issues
 from stream_engine.spec.windows import LateTopic, WindowSpec, changelog_topic
@@ -57,8 +58,9 @@ class PipelineSpec(SpecModel):
     windows: dict[Name, WindowSpec] = Field(default_factory=dict)
     dead_letter: DeadLetterSpec = Field(default_factory=DeadLetterSpec)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
+    replays: dict[Name, ReplayJobSpec] = Field(default_factory=dict)  # scheduled backfills
 
-    @field_validator("reference", "steps", "windows", mode="before")
+    @field_validator("reference", "steps", "windows", "replays", mode="before")
     @classmethod
     def _null_is_empty(cls, value: Any, info: ValidationInfo) -> Any:
         # A key whose entries are all commented out parses as null.

@@ -14,7 +14,7 @@ SOURCE_KEYS = "topic, format, schema, wire_format, schema_dir, key, event_time"
 SINK_KEYS = "topic, format, schema, key, fields, partitions, replication, retention"
 TOP_KEYS = (
     "pipeline, version, description, defaults, worker, sources, reference, steps, sinks, "
-    "windows, dead_letter, metrics"
+    "windows, dead_letter, metrics, replays"
 )
 DURATION_HINT = "a whole number followed by a unit: ms, s, m, h or d (e.g. 500ms, 30s, 5m, 2h, 7d)"
 
