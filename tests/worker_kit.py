@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stream_engine.devbroker import free_port
@@ -24,8 +24,10 @@ class WorkerProcess:
         workdir: Path,
         name: str = "worker",
         runtime: str = "faust",
+        args: Sequence[str] = (),
     ) -> None:
         self.pipeline = pipeline
+        self.args = list(args)  # extra `worker` options, e.g. --run-log
         self.runtime = runtime
         self.bootstrap = bootstrap
         self.port = free_port()
@@ -45,6 +47,7 @@ class WorkerProcess:
                 str(self.port),
                 "--runtime",
                 self.runtime,
+                *self.args,
             ],
             env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap},
             stdout=log,

@@ -8,6 +8,7 @@ import typer
 from typer import _click as click  # typer vendors click; its exceptions live here
 
 from stream_engine import __version__
+from stream_engine.cli import analyze as analyze_cmd
 from stream_engine.cli import monitor as monitor_cmd
 from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli import produce as produce_cmd
@@ -30,6 +31,8 @@ app.add_typer(schema_app, name="schema")
 app.command("check")(pipeline_cmds.check)
 app.command("worker")(pipeline_cmds.worker)
 app.command("monitor")(monitor_cmd.monitor)
+app.command("analyze")(analyze_cmd.analyze)
+app.command("compare")(analyze_cmd.compare_cmd)
 app.command("produce")(produce_cmd.produce)
 app.command("reset")(reset_cmd.reset)
 app.command("replay")(replay_cmd.replay)

@@ -101,6 +101,14 @@ def worker(
         help="faust: Faust agents (default); kafka: a confluent-kafka batch consumer, "
         "several times faster (see docs/worker.md).",
     ),
+    run_log: Path | None = typer.Option(
+        None,
+        "--run-log",
+        help="Append a JSONL run log here, one line per interval (see docs/analyzer.md).",
+    ),
+    run_log_interval: float = typer.Option(
+        10.0, min=0.1, help="Seconds between run-log lines (with --run-log)."
+    ),
 ) -> None:
     """Run the pipeline as a long-running worker until SIGTERM (finishes the batch in flight)."""
     settings = load_settings()
@@ -108,6 +116,8 @@ def worker(
     if runtime not in ("faust", "kafka"):
         raise fail(f"--runtime must be faust or kafka, got {runtime!r}", 2)
     spec, _ = load_topology(pipeline)
+    if run_log is not None and not run_log.parent.is_dir():
+        raise fail(f"--run-log: directory {run_log.parent} does not exist", 2)
     from stream_engine.runtime.worker import run_worker
 
     code = run_worker(
@@ -116,5 +126,7 @@ def worker(
         metrics_port=metrics_port,
         datadir=datadir,
         runtime="kafka" if runtime == "kafka" else "faust",
+        run_log=run_log,
+        run_log_interval_s=run_log_interval,
     )
     raise typer.Exit(code)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import threading
 
-from stream_engine.topology import BatchResult
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from stream_engine.monitor.memory import rss_bytes
+from stream_engine.topology import BatchCounters, BatchResult
 
 BATCH_BUCKETS = (1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 SECONDS_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -70,10 +73,40 @@ class PipelineMetrics:
             buckets=SECONDS_BUCKETS,
             registry=r,
         )
+        self.broker_wait = Counter(
+            "stream_engine_broker_wait_seconds",
+            "Time spent waiting for records from the broker.",
+            ["pipeline", "source"],
+            registry=r,
+        )
+        self.processing = Counter(
+            "stream_engine_processing_seconds",
+            "Time spent processing and delivering batches (steps plus commit).",
+            ["pipeline", "source"],
+            registry=r,
+        )
+        self.partition_records_in = Counter(
+            "stream_engine_partition_records_in",
+            "Records consumed per source partition.",
+            ["pipeline", "source", "partition"],
+            registry=r,
+        )
+        self.memory = Gauge(
+            "stream_engine_process_memory_bytes",
+            "Resident memory of the worker process.",
+            ["pipeline"],
+            registry=r,
+        )
+        self.memory.labels(pipeline).set_function(rss_bytes)
+        # Per-source totals for the run log, read from another thread.
+        self.source_totals: dict[str, BatchCounters] = {}
+        self._totals_lock = threading.Lock()
 
     def observe(self, result: BatchResult) -> None:
         p = self.pipeline
         c = result.counters
+        with self._totals_lock:
+            self.source_totals.setdefault(result.source, BatchCounters()).add(c)
         self.records_in.labels(p, result.source).inc(c.records_in)
         self.batch_size.labels(p, result.source).observe(c.records_in)
         for sink, n in c.out.items():
@@ -93,3 +126,22 @@ class PipelineMetrics:
 
     def observe_step(self, step: str, seconds: float) -> None:
         self.step_seconds.labels(self.pipeline, step).observe(seconds)
+
+    def observe_broker_wait(self, source: str, seconds: float) -> None:
+        self.broker_wait.labels(self.pipeline, source).inc(seconds)
+
+    def observe_processing(self, source: str, seconds: float) -> None:
+        self.processing.labels(self.pipeline, source).inc(seconds)
+
+    def observe_partition(self, source: str, partition: int, records: int) -> None:
+        self.partition_records_in.labels(self.pipeline, source, str(partition)).inc(records)
+
+    def totals_by_source(self) -> dict[str, BatchCounters]:
+        """A copy of the per-source totals, safe to read while batches are processed."""
+        with self._totals_lock:
+            copies = {}
+            for source, totals in self.source_totals.items():
+                copy = BatchCounters()
+                copy.add(totals)
+                copies[source] = copy
+            return copies

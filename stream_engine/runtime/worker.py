@@ -19,6 +19,7 @@ from stream_engine.errors import BrokerError
 from stream_engine.monitor import MetricsServer, PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
 from stream_engine.runtime.kafka_loop import KafkaLoop
+from stream_engine.runtime.observe import WorkerObserver
 from stream_engine.runtime.readiness import Readiness
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.runtime.table_delivery import TableDelivery
@@ -84,13 +85,23 @@ def run_worker(
     metrics_port: int | None = None,
     datadir: Path | None = None,
     runtime: Literal["faust", "kafka"] = "faust",
+    run_log: Path | None = None,
+    run_log_interval_s: float = 10.0,
 ) -> int:
     """Run until SIGTERM/SIGINT; returns the process exit code."""
     # Until Faust installs its handlers, SIGTERM during start-up (preflight, loading
     # reference tables) stops cleanly: nothing has been consumed yet.
     signal.signal(signal.SIGTERM, _stop_during_startup)
     try:
-        return _run(spec, settings, metrics_port=metrics_port, datadir=datadir, runtime=runtime)
+        return _run(
+            spec,
+            settings,
+            metrics_port=metrics_port,
+            datadir=datadir,
+            runtime=runtime,
+            run_log=run_log,
+            run_log_interval_s=run_log_interval_s,
+        )
     except _StartupStopped:
         log.info("stopped during start-up")
         return 0
@@ -111,6 +122,8 @@ def _run(
     metrics_port: int | None,
     datadir: Path | None,
     runtime: Literal["faust", "kafka"],
+    run_log: Path | None = None,
+    run_log_interval_s: float = 10.0,
 ) -> int:
     topology = Topology.build(spec)
     # Endpoints first: /health answers (starting) and /ready says why it is not yet ready
@@ -142,6 +155,8 @@ def _run(
     delivery = Delivery(settings, spec)
     tables = TableDelivery.from_spec(spec)  # database and file sinks, if any
     runner = BatchRunner(topology, delivery, metrics, readiness, tables)
+    observer = WorkerObserver(spec, settings, metrics, runtime, run_log, run_log_interval_s)
+    observer.start()
     try:
         if runtime == "kafka":
             code = KafkaLoop(spec, settings, runner, server.beat).run()
@@ -151,6 +166,7 @@ def _run(
             workdir = datadir or Path(tempfile.mkdtemp(prefix=f"stream-engine-{spec.pipeline}-"))
             code = serve(spec, settings, runner, server.beat, str(workdir))
     finally:
+        observer.close()  # the run log's last line counts the batch finished at shutdown
         delivery.close()
         if tables is not None:
             tables.close()
