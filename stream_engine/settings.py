@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     kafka_ssl_key_file: Path | None = None
     kafka_ssl_key_password: SecretStr | None = None
 
+    postgres_dsn: SecretStr | None = None  # default of `extract` and `warehouse` commands
+
     metrics_host: str = "0.0.0.0"
     metrics_port: int = Field(default=9108, ge=0, le=65535)
 

@@ -10,6 +10,7 @@ from typer import _click as click  # typer vendors click; its exceptions live he
 from stream_engine import __version__
 from stream_engine.cli import analyze as analyze_cmd
 from stream_engine.cli import monitor as monitor_cmd
+from stream_engine.cli import extract as extract_cmd
 from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli import produce as produce_cmd
 from stream_engine.cli import replay as replay_cmd
@@ -17,6 +18,7 @@ from stream_engine.cli import reset as reset_cmd
 from stream_engine.cli.dev import dev_app
 from stream_engine.cli.dlq import dlq_app
 from stream_engine.cli.schema import schema_app
+from stream_engine.cli.warehouse import warehouse_app
 
 app = typer.Typer(
     name="stream-engine",
@@ -28,12 +30,14 @@ app = typer.Typer(
 app.add_typer(dev_app, name="dev")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(schema_app, name="schema")
+app.add_typer(warehouse_app, name="warehouse")
 app.command("check")(pipeline_cmds.check)
 app.command("worker")(pipeline_cmds.worker)
 app.command("monitor")(monitor_cmd.monitor)
 app.command("analyze")(analyze_cmd.analyze)
 app.command("compare")(analyze_cmd.compare_cmd)
 app.command("produce")(produce_cmd.produce)
+app.command("extract")(extract_cmd.extract)
 app.command("reset")(reset_cmd.reset)
 app.command("replay")(replay_cmd.replay)
 

@@ -1,0 +1,1 @@
+"""Warehouse helpers: the dim_date calendar dimension."""
