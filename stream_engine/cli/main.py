@@ -15,6 +15,7 @@ from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli import produce as produce_cmd
 from stream_engine.cli import replay as replay_cmd
 from stream_engine.cli import reset as reset_cmd
+from stream_engine.cli import validate as validate_cmd
 from stream_engine.cli.dev import dev_app
 from stream_engine.cli.dlq import dlq_app
 from stream_engine.cli.schema import schema_app
@@ -40,6 +41,7 @@ app.command("produce")(produce_cmd.produce)
 app.command("extract")(extract_cmd.extract)
 app.command("reset")(reset_cmd.reset)
 app.command("replay")(replay_cmd.replay)
+app.command("validate")(validate_cmd.validate)
 
 
 @app.command("version")

@@ -67,10 +67,14 @@ def validate(
 ) -> None:
     """Validate a dataset against quality rules and report the results.
 
-    Exit codes: 0 when the run completes (checks may fail unless --fail-on-error),
-    1 when --fail-on-error is set and a check of severity error fails, or the source
-    cannot be read (unreachable broker or database, corrupt file, unknown table),
-    2 for usage or configuration errors (bad option, missing file, bad URI, bad rules).
+    Exit codes (docs/validate.md):
+
+    0: the run completed (checks may have failed, unless --fail-on-error).
+
+    1: a check of severity error failed and --fail-on-error is set; or the source
+    cannot be read (unreachable broker or database, corrupt file, unknown table).
+
+    2: usage or configuration error (bad option, missing file, bad URI, bad rules).
     """
     if no_history and history is not None:
         raise fail("--history and --no-history exclude each other", 2)
