@@ -9,8 +9,8 @@ from typer import _click as click  # typer vendors click; its exceptions live he
 
 from stream_engine import __version__
 from stream_engine.cli import analyze as analyze_cmd
-from stream_engine.cli import monitor as monitor_cmd
 from stream_engine.cli import extract as extract_cmd
+from stream_engine.cli import monitor as monitor_cmd
 from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli import produce as produce_cmd
 from stream_engine.cli import replay as replay_cmd
@@ -18,6 +18,7 @@ from stream_engine.cli import reset as reset_cmd
 from stream_engine.cli import validate as validate_cmd
 from stream_engine.cli.dev import dev_app
 from stream_engine.cli.dlq import dlq_app
+from stream_engine.cli.scheduler import scheduler_app
 from stream_engine.cli.schema import schema_app
 from stream_engine.cli.warehouse import warehouse_app
 
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(dev_app, name="dev")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(schema_app, name="schema")
+app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(warehouse_app, name="warehouse")
 app.command("check")(pipeline_cmds.check)
 app.command("worker")(pipeline_cmds.worker)

@@ -57,9 +57,13 @@ def _rows() -> list[dict[str, Any]]:
         user = f"u{rng.randrange(5)}"
         # ordered enough that nothing is late with grace 1s: windows are exact
         rows.append(
-            {"user_id": user, "ts": 1_700_000_000_000 + i * 700, "amount": rng.randrange(-2, 9),
-             "part": int(user[1:]) % 2}
-        )  # fmt: skip
+            {
+                "user_id": user,
+                "ts": 1_700_000_000_000 + i * 700,
+                "amount": rng.randrange(-2, 9),
+                "part": int(user[1:]) % 2,
+            }
+        )
     return rows
 
 
