@@ -109,12 +109,21 @@ class Scd2Sink(Sink):
             latest[self._key_of(converted)] = converted
         db.stage("se_scd2_keys", key_cols, list(latest.values()))
         history = self._load(key_cols)
+        removed: list[int] = []
         for at, values in observed:
             converted = {c: to_db(values.get(c), kinds[c].kind) for c in self.tracked}
-            apply_version(
-                history.setdefault(self._key_of(values, kinds), []),
-                converted,
-                at,
+            removed += apply_version(
+                history.setdefault(self._key_of(values, kinds), []), converted, at
+            )
+        if removed:
+            db.stage(
+                "se_scd2_del",
+                [Column(self.surrogate, "int")],
+                [{self.surrogate: sk} for sk in removed],
+            )
+            db.execute(
+                f"DELETE FROM {table} WHERE {quote(self.surrogate)} IN "
+                f"(SELECT {quote(self.surrogate)} FROM se_scd2_del)"
             )
         type1 = [c for c in columns if c.name not in self.key and c.name not in self.tracked]
         updates, inserts = [], []

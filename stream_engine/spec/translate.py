@@ -63,7 +63,8 @@ def _translate(error: ErrorDetails, loc: Loc, root: type[BaseModel]) -> list[Iss
     if kind == "extra_forbidden":
         return [Issue(loc, _unknown_key(root, tuple(error["loc"])))]  # raw: keeps union tags
     if kind == "literal_error":
-        choices = _literal_choices(_annotation_at(root, loc)) or [str(ctx.get("expected", ""))]
+        raw = tuple(error["loc"])  # keeps union tags, which lead to the member's annotation
+        choices = _literal_choices(_annotation_at(root, raw)) or [str(ctx.get("expected", ""))]
         return [Issue(loc, f"expected one of {', '.join(choices)}, got {describe_value(value)}")]
     if kind in ("greater_than_equal", "greater_than"):
         bound = ctx.get("ge", ctx.get("gt"))
