@@ -53,19 +53,18 @@ def expression_problems(frame: pd.DataFrame, check_expr: Expression) -> list[Pro
     error_mask = np.zeros(len(frame), dtype=bool)
     if errors:
         error_mask[list(errors)] = True
-    values = result.values.to_numpy(dtype=object)
-    columns = {c: s.to_numpy(dtype=object) for c, s in needed.items()}
+    values = result.values  # looked up per described row, never converted whole
     source = check_expr.source
 
     def inputs(pos: int) -> str:
-        shown = ", ".join(f"{c}={quote(v[pos])}" for c, v in columns.items())
+        shown = ", ".join(f"{c}={quote(v.iloc[pos])}" for c, v in needed.items())
         return f" for {shown}" if shown else ""
 
     def failed(pos: int) -> str:
         return f"expression failed{inputs(pos)}: {errors[pos]}"
 
     def untrue(pos: int) -> str:
-        return f"expression {source!r} is {quote(values[pos])}{inputs(pos)}"
+        return f"expression {source!r} is {quote(values.iloc[pos])}{inputs(pos)}"
 
     return [Problem(error_mask, failed), Problem(~true & ~error_mask, untrue)]
 
