@@ -7,6 +7,7 @@ from stream_engine.analyzer.run_report import COMMIT_STEPS, Recommendation, RunR
 OVERHEAD_SHARE = 0.30  # per-batch round trips above this share of step time dominate
 FULL_BATCH = 0.90  # batches at least this full are cut by batch_size, not batch_wait
 SKEW_RATIO = 1.5
+IDLE_SHARE = 0.5  # waiting for records at least this share of the time
 
 
 def recommend(r: RunReport) -> list[Recommendation]:
@@ -24,6 +25,11 @@ def _workers(r: RunReport) -> Recommendation | None:
         f"{c.per_worker_rate:,.1f} rec/s (records per second of processing time) = "
         f"{ratio:.2f}, so ceil = {c.workers_uncapped}; partitions: {c.partitions}."
     )
+    if r.runtime == "faust":
+        reasoning += (
+            " (Faust runtime: Faust's own per-event work between batches counts as broker "
+            "wait, so the per-worker rate is an upper bound; see docs/analyzer.md.)"
+        )
     if c.capped:
         return Recommendation(
             f"Run {c.workers_needed} workers: the partition count caps scale-out",
@@ -44,7 +50,7 @@ def _batching(r: RunReport) -> Recommendation | None:
     if step_total <= 0 or not r.batches or r.mean_batch_size is None:
         return None
     share = overhead / step_total
-    if share < OVERHEAD_SHARE:
+    if share < OVERHEAD_SHARE or _idle(r):
         return None
     per_batch_ms = overhead / r.batches * 1000
     fill = r.mean_batch_size / r.batch_size
@@ -66,15 +72,25 @@ def _batching(r: RunReport) -> Recommendation | None:
     )
 
 
+def _idle(r: RunReport) -> bool:
+    """Mostly waiting for records and not falling behind: tuning would not show."""
+    wait = r.wait_share
+    growing = r.lag is not None and r.lag.slope > 0
+    return wait is not None and wait >= IDLE_SHARE and not growing
+
+
 def _step_first(r: RunReport) -> Recommendation | None:
     if r.bottleneck is None:
         return None
     top = r.steps[0]
     gain = 1 / (1 - top.share / 2) - 1
+    note = ""
+    if _idle(r) and r.wait_share is not None:
+        note = f" Not urgent: the worker waits for records {r.wait_share:.0%} of the time."
     return Recommendation(
         f"Optimize step {top.step!r} first",
         f"it takes {top.share:.0%} of step time ({top.seconds:.2f}s); halving it would raise "
-        f"per-worker capacity by about {gain:.0%}.",
+        f"per-worker capacity by about {gain:.0%}.{note}",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 
@@ -95,6 +96,7 @@ def monitor(
             file=sys.stderr,
             flush=True,
         )
+    signal.signal(signal.SIGTERM, _interrupt)  # an exporter in a container stops cleanly
     try:
         _watch(sampler, interval, pipeline, server)
     except KeyboardInterrupt:
@@ -102,6 +104,10 @@ def monitor(
     finally:
         if server is not None:
             server.close()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _sample_window(sampler: LagSampler, interval: float, window_s: float) -> GroupLag:
