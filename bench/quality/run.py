@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "min_s": round(min(timed), 4),
             "max_s": round(max(timed), 4),
             "rows_per_s": round(args.rows / median),
+            "load_s": round(statistics.median(r["load_s"] for r in runs[tool]), 4),
             "failing": runs[tool][-1]["failing"],
         }
         verdict_problems[tool] = check_verdicts(expected, runs[tool][-1]["failing"])
@@ -150,9 +151,12 @@ def _commit() -> str:
 
 def _print(doc: dict[str, Any]) -> None:
     print(f"{doc['rows']:,} rows x {doc['columns']} columns, {doc['rounds']} rounds (median)")
-    print(f"{'tool':<20}{'version':>10}{'median s':>11}{'rows/s':>14}")
+    print(f"{'tool':<20}{'version':>10}{'median s':>11}{'rows/s':>14}{'load s':>9}")
     for tool, s in doc["tools"].items():
-        print(f"{tool:<20}{s['version']:>10}{s['median_s']:>11.3f}{s['rows_per_s']:>14,}")
+        print(
+            f"{tool:<20}{s['version']:>10}{s['median_s']:>11.3f}{s['rows_per_s']:>14,}"
+            f"{s['load_s']:>9.3f}"
+        )
     for name, value in doc["ratios"].items():
         target = doc["targets"][name]
         state = "met" if value >= target else "NOT MET"
