@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -19,7 +20,7 @@ from stream_engine.runtime.replay import ReplayOptions, run_replay
 from stream_engine.spec import load_pipeline
 from stream_engine.topology import Topology
 
-T0 = 1_700_000_000_000
+T0 = int(time.time() * 1000) - 3_600_000  # recent: old timestamps fall to retention
 
 
 def _setup(kafka: KafkaKit, tmp_path: Path) -> tuple[Path, str, str]:
