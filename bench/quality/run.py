@@ -107,15 +107,17 @@ def main(argv: list[str] | None = None) -> int:
             "min_s": round(min(timed), 4),
             "max_s": round(max(timed), 4),
             "rows_per_s": round(args.rows / median),
+            "cpu_s": round(statistics.median(r["cpu_seconds"][-1] for r in runs[tool]), 4),
             "load_s": round(statistics.median(r["load_s"] for r in runs[tool]), 4),
             "failing": runs[tool][-1]["failing"],
         }
         verdict_problems[tool] = check_verdicts(expected, runs[tool][-1]["failing"])
-    ratios = {}
+    ratios, cpu_ratios = {}, {}
     for name in TARGETS:
         ours, theirs = name.split("/")
         if ours in summary and theirs in summary:
             ratios[name] = round(summary[theirs]["median_s"] / summary[ours]["median_s"], 2)
+            cpu_ratios[name] = round(summary[theirs]["cpu_s"] / summary[ours]["cpu_s"], 2)
     document = {
         "benchmark": "quality",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "expected_failing": expected,
         "tools": summary,
         "ratios": ratios,
+        "cpu_ratios": cpu_ratios,
         "targets": TARGETS,
         "verdicts_identical": not any(verdict_problems.values()),
         "verdict_problems": verdict_problems,
@@ -151,16 +154,17 @@ def _commit() -> str:
 
 def _print(doc: dict[str, Any]) -> None:
     print(f"{doc['rows']:,} rows x {doc['columns']} columns, {doc['rounds']} rounds (median)")
-    print(f"{'tool':<20}{'version':>10}{'median s':>11}{'rows/s':>14}{'load s':>9}")
+    print(f"{'tool':<20}{'version':>10}{'median s':>11}{'rows/s':>14}{'CPU s':>8}{'load s':>9}")
     for tool, s in doc["tools"].items():
         print(
             f"{tool:<20}{s['version']:>10}{s['median_s']:>11.3f}{s['rows_per_s']:>14,}"
-            f"{s['load_s']:>9.3f}"
+            f"{s['cpu_s']:>8.3f}{s['load_s']:>9.3f}"
         )
     for name, value in doc["ratios"].items():
         target = doc["targets"][name]
         state = "met" if value >= target else "NOT MET"
-        print(f"speed-up {name}: {value:.2f}x (target >= {target:g}x: {state})")
+        cpu = doc["cpu_ratios"][name]
+        print(f"speed-up {name}: {value:.2f}x (target >= {target:g}x: {state}); CPU {cpu:.2f}x")
     if doc["verdicts_identical"]:
         print("verdicts: identical failing counts for every check, equal to the generator's")
     else:
