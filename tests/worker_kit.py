@@ -96,6 +96,9 @@ class WorkerProcess:
 
     def terminate(self, timeout_s: float = 60) -> int:
         assert self.proc is not None
+        # A worker still importing has no SIGTERM handler yet (it would die with -15); its
+        # port opens once the handler is in place.
+        self.wait_until(lambda: self.get("/health")[0] != 0, timeout_s=30)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
