@@ -88,6 +88,8 @@ def compare_text(rows: list[Row], before: str, after: str) -> str:
     def fmt(v: float | None) -> str:
         if v is None:
             return "-"
+        if float(v).is_integer():
+            return f"{v:,.0f}"
         return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
 
     def change(row: Row) -> str:
