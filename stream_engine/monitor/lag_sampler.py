@@ -72,4 +72,4 @@ class Every:
     def close(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=5)  # a sample stuck on a dead cluster must not delay exit

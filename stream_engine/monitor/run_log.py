@@ -6,6 +6,7 @@ per-source totals), as differences between two reads: the hot path does no extra
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,7 @@ class RunLogWriter:
             self._file: IO[str] = path.open("a", encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot write the run log {path}: {exc.strerror}") from None
+        self._lock = threading.Lock()
         self._last_time = time.time()
         self._last = self._read()
         self._write(start)
@@ -64,6 +66,10 @@ class RunLogWriter:
         return m.totals_by_source(), readings
 
     def write_interval(self) -> None:
+        with self._lock:  # the background thread and close() at shutdown
+            self._write_interval()
+
+    def _write_interval(self) -> None:
         now = time.time()
         totals, readings = self._read()
         last_totals, last = self._last
@@ -103,9 +109,10 @@ class RunLogWriter:
         )
 
     def close(self) -> None:
-        self.write_interval()
-        self._write(StopLine(type="stop", time=time.time()))
-        self._file.close()
+        with self._lock:
+            self._write_interval()
+            self._write(StopLine(type="stop", time=time.time()))
+            self._file.close()
 
     def _write(self, line: _Line) -> None:
         self._file.write(line.model_dump_json() + "\n")
