@@ -10,6 +10,7 @@ import typer
 from stream_engine.cli.errors import fail, handle_errors
 from stream_engine.settings import load_settings
 from stream_engine.spec import load_pipeline
+from stream_engine.spec.quality_topics import quality_changelog_topics
 from stream_engine.spec.windows import changelog_topic
 
 
@@ -21,7 +22,7 @@ def reset(
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
-    """Delete the consumer group's offsets and the window state changelogs of a version.
+    """Delete the consumer group's offsets and the window and quality state of a version.
 
     The next worker of that version starts from the earliest offsets with empty windows.
     Workers of that version must be stopped first.
@@ -32,6 +33,7 @@ def reset(
     number = version or spec.version
     group = f"stream-engine.{spec.pipeline}.v{number}"
     topics = [changelog_topic(group, name) for name in spec.windows]
+    topics += list(quality_changelog_topics(spec, group))
     what = f"consumer group {group}" + (f" and {', '.join(topics)}" if topics else "")
     if not yes:
         if not sys.stdin.isatty():

@@ -7,6 +7,7 @@ import threading
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from stream_engine.monitor.memory import rss_bytes
+from stream_engine.monitor.quality_metrics import QualityMetrics
 from stream_engine.topology import BatchCounters, BatchResult
 
 BATCH_BUCKETS = (1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
@@ -20,6 +21,7 @@ class PipelineMetrics:
         self.pipeline = pipeline
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        self.quality = QualityMetrics(pipeline, r)  # stream_engine_quality_*
         self.records_in = Counter(
             "stream_engine_records_in", "Records consumed.", ["pipeline", "source"], registry=r
         )
@@ -107,6 +109,7 @@ class PipelineMetrics:
         c = result.counters
         with self._totals_lock:
             self.source_totals.setdefault(result.source, BatchCounters()).add(c)
+        self.quality.observe(result)
         self.records_in.labels(p, result.source).inc(c.records_in)
         self.batch_size.labels(p, result.source).observe(c.records_in)
         for sink, n in c.out.items():

@@ -9,7 +9,7 @@ CheckResult per rule over the whole frame (offline validation).
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from stream_engine.expr import Expression, parse
 from stream_engine.quality.checks import aggregate
 from stream_engine.quality.checks.problems import Problem, describe_rows, first_problems
 from stream_engine.quality.checks.record import (
+    Reference,
     expression_problems,
     range_problems,
     referential_problems,
@@ -46,7 +47,7 @@ from stream_engine.quality.rules import (
 from stream_engine.quality.schema_rules import ColumnSchema
 
 Reason = Literal["schema", "rule"]
-References = Mapping[str, Collection[object]]  # rule id -> allowed values
+References = Mapping[str, Reference]  # rule id -> allowed values
 
 
 @dataclass(frozen=True)

@@ -318,6 +318,7 @@ class TableRules(SpecModel):
     schema_: list[ColumnSchema] = Field(default_factory=list, alias="schema")
     checks: list[Check] = Field(default_factory=list)
     per: DurationValue = DEFAULT_PER  # event-time window of aggregate checks in a stream
+    grace: DurationValue = Duration(0)  # how late a record may be for its window in a stream
     dedup_span: DurationValue | None = None  # stream uniqueness: how long a key is kept
     on_error: Literal["dead_letter", "halt"] = "dead_letter"
 

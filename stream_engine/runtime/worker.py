@@ -20,6 +20,11 @@ from stream_engine.monitor import MetricsServer, PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
 from stream_engine.runtime.kafka_loop import KafkaLoop
 from stream_engine.runtime.observe import WorkerObserver
+from stream_engine.runtime.quality_setup import (
+    quality_changelogs,
+    quality_topic_requests,
+    restore_quality_state,
+)
 from stream_engine.runtime.readiness import Readiness
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.runtime.table_delivery import TableDelivery
@@ -51,6 +56,8 @@ def preflight(spec: PipelineSpec, settings: Settings) -> list[str]:
         spec.changelog_topic(name): found[spec.sources[spec.window_source(name)].topic]
         for name in spec.windows
     }
+    changelogs.update(quality_changelogs(spec, found))
+    requests += quality_topic_requests(spec)
     existing = topic_partitions(admin, changelogs)
     for topic, partitions in changelogs.items():
         if topic in existing and existing[topic] != partitions:
@@ -140,6 +147,7 @@ def _run(
     topology.restore = lambda window, partition: restore_state(
         settings, spec.changelog_topic(window), partition
     )
+    restore_quality_state(topology, settings)
     if created:
         log.info("created topics: %s", ", ".join(created))
     loaders = []

@@ -13,7 +13,7 @@ from stream_engine.spec.models import (
     WorkerSpec,
 )
 from stream_engine.spec.pipeline import PipelineSpec, TopicSettings
-from stream_engine.spec.steps import EnrichStep, FilterStep, MapStep, Step
+from stream_engine.spec.steps import EnrichStep, FilterStep, MapStep, QualityStep, Step
 
 __all__ = [
     "DeadLetterSpec",
@@ -24,6 +24,7 @@ __all__ = [
     "MetricsSpec",
     "PipelineFileError",
     "PipelineSpec",
+    "QualityStep",
     "ReferenceSpec",
     "SinkSpec",
     "SourceSpec",

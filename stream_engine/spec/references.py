@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 from stream_engine.spec.errors import Issue, Loc
 from stream_engine.spec.models import ReferenceSpec, SinkSpec, SourceSpec
-from stream_engine.spec.steps import EnrichStep, FilterStep, MapStep
+from stream_engine.spec.steps import EnrichStep, Step
 
 
 def reference_issues(
     *,
     sources: Mapping[str, SourceSpec],
     reference: Mapping[str, ReferenceSpec],
-    steps: Sequence[EnrichStep | FilterStep | MapStep],
+    steps: Sequence[Step],
     sinks: Mapping[str, SinkSpec],
     dead_letter_topic: str,
     dead_letter_loc: Loc,
@@ -44,9 +44,7 @@ def _name_issues(
     ]
 
 
-def _table_issues(
-    steps: Sequence[EnrichStep | FilterStep | MapStep], reference: Mapping[str, ReferenceSpec]
-) -> list[Issue]:
+def _table_issues(steps: Sequence[Step], reference: Mapping[str, ReferenceSpec]) -> list[Issue]:
     known = ", ".join(reference) if reference else "none; define them under reference"
     return [
         Issue(

@@ -1,4 +1,4 @@
-"""The steps list: each item is a one-key mapping (``enrich``, ``filter`` or ``map``).
+"""The steps list: each item is a one-key mapping (``enrich``, ``filter``, ``map``, ``quality``).
 
 Items are validated into typed step objects that remember their position, so later
 errors (an expression that does not compile, a missing field) can name ``steps[2]``.
@@ -7,9 +7,18 @@ errors (an expression that does not compile, a missing field) can name ``steps[2
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from stream_engine.spec.base import SpecModel
 from stream_engine.spec.errors import (
@@ -22,9 +31,9 @@ from stream_engine.spec.errors import (
 from stream_engine.spec.fieldtypes import Expression, FieldName, Name
 from stream_engine.spec.models import check_field_list
 
-STEP_KINDS = ("enrich", "filter", "map")
+STEP_KINDS = ("enrich", "filter", "map", "quality")
 # Step kinds of the design that later versions add.
-FUTURE_STEP_KINDS = ("quality", "windows", "window")
+FUTURE_STEP_KINDS = ("windows", "window")
 STEP_KIND_ERROR_TYPE = "step_kind"
 
 MissingPolicy = Literal["keep", "drop", "dead_letter"]
@@ -152,6 +161,73 @@ class MapStep(_StepBase):
         return {"columns": body}
 
 
+class QualityStep(_StepBase):
+    """Check records against a rules table (docs/quality.md); failures become dead letters.
+
+    Forms: ``quality: rules/x.yaml``, ``quality: {rules: rules/x.yaml, table: t}`` or
+    inline ``quality: {rules: {tables: {...}}}``. The rules load with the pipeline file,
+    so ``check`` reports a bad rule together with the step that uses it.
+    """
+
+    kind: ClassVar[str] = "quality"
+
+    rules: str | dict[str, Any]  # a rules file (relative to the pipeline file) or inline rules
+    table: Name | None = None  # the rules table; default: the name of the batch's source
+
+    _loaded: Any = PrivateAttr(default=None)  # a stream_engine.quality.RulesFile
+    _rules_dir: Path | None = PrivateAttr(default=None)  # relative reference files start here
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_file_form(cls, data: Any) -> Any:
+        wrapped, body = cls._body(data)
+        if not wrapped:
+            return data
+        if isinstance(body, str) and body.strip():
+            return {"rules": body}
+        if isinstance(body, dict):
+            if "index" in body:
+                raise issues_error([Issue(("index",), unknown_key_message("index", ["rules"]))])
+            return {"rules": body} if "tables" in body else body
+        raise spec_error(
+            f"expected a rules file path or a mapping with rules, got {describe_value(body)}"
+        )
+
+    @model_validator(mode="after")
+    def _load_rules(self, info: ValidationInfo) -> QualityStep:
+        # Imported here: the quality package builds on the spec package.
+        from stream_engine.quality.loader import parse_rules
+        from stream_engine.spec.errors import PipelineFileError
+        from stream_engine.spec.yaml_loader import read_yaml_file
+
+        base = info.context.get("base_dir") if isinstance(info.context, dict) else None
+        try:
+            if isinstance(self.rules, str):
+                path = base / self.rules if isinstance(base, Path) else Path(self.rules)
+                self._loaded = parse_rules(read_yaml_file(path, self.rules), self.rules)
+                self._rules_dir = path.absolute().parent
+            else:
+                self._loaded = parse_rules(self.rules, "inline rules")
+                self._rules_dir = base if isinstance(base, Path) else None
+        except PipelineFileError as exc:
+            raise issues_error([Issue((), line) for line in exc.errors]) from None
+        return self
+
+    @property
+    def rules_name(self) -> str:
+        """How messages name the rules: the file path as written, or ``inline rules``."""
+        return self.rules if isinstance(self.rules, str) else "inline rules"
+
+    @property
+    def rules_dir(self) -> Path | None:
+        """The directory relative reference files of the rules are read from."""
+        return self._rules_dir
+
+    def loaded_rules(self) -> Any:
+        """The validated ``stream_engine.quality.RulesFile``."""
+        return self._loaded
+
+
 def _step_kind(item: Any) -> str | None:
     if isinstance(item, _StepBase):
         return item.kind
@@ -165,14 +241,15 @@ def _step_kind(item: Any) -> str | None:
 Step = Annotated[
     Annotated[EnrichStep, Tag("enrich")]
     | Annotated[FilterStep, Tag("filter")]
-    | Annotated[MapStep, Tag("map")],
+    | Annotated[MapStep, Tag("map")]
+    | Annotated[QualityStep, Tag("quality")],
     Discriminator(
         _step_kind,
         custom_error_type=STEP_KIND_ERROR_TYPE,
-        custom_error_message="expected exactly one of enrich, filter, map",
+        custom_error_message="expected exactly one of enrich, filter, map, quality",
     ),
 ]
-"""One item of ``steps``: EnrichStep, FilterStep or MapStep."""
+"""One item of ``steps``: EnrichStep, FilterStep, MapStep or QualityStep."""
 
 
 def step_kind_problem(item: Any) -> str:

@@ -15,7 +15,9 @@ from stream_engine.spec import EnrichStep as EnrichSpec
 from stream_engine.spec import FilterStep as FilterSpec
 from stream_engine.spec import MapStep as MapSpec
 from stream_engine.spec import PipelineSpec, ReferenceSpec, SinkSpec, SourceSpec
+from stream_engine.spec import QualityStep as QualitySpec
 from stream_engine.topology.batch import MicroBatch
+from stream_engine.topology.quality_step import QualityStep
 from stream_engine.topology.reference import ReferenceTable
 from stream_engine.topology.result import BatchResult, SinkRecord, TableRow
 from stream_engine.topology.steps import EnrichStep, FilterStep, MapStep, Step
@@ -93,6 +95,14 @@ class Topology:
         names = {w.name for w in self.windows if self.spec.sources[w.source].topic == source_topic}
         for key in [k for k in self.window_states if k[0] in names and k[1] in partitions]:
             del self.window_states[key]
+        for name, source in self.spec.sources.items():
+            if source.topic == source_topic:
+                for quality in self.quality_steps:
+                    quality.forget(name, partitions)
+
+    @property
+    def quality_steps(self) -> list[QualityStep]:
+        return [s for s in self.steps if isinstance(s, QualityStep)]
 
     @classmethod
     def build(cls, spec: PipelineSpec, origin: str = "pipeline") -> Topology:
@@ -128,6 +138,14 @@ class Topology:
                     col: _compile(src, f"{where}.map.{col}") for col, src in step.columns.items()
                 }
                 steps.append(MapStep(step.path, compiled))
+            elif isinstance(step, QualitySpec):
+                steps.append(
+                    _in(
+                        origin,
+                        f"{step.path}.quality",
+                        lambda q=step: QualityStep.build(spec, q, tables),
+                    )
+                )
         sinks = [
             SinkPlan(
                 name,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from stream_engine.expr import Expression
 from stream_engine.quality.checks.problems import Problem, value_problem
-from stream_engine.quality.checks.values import column, null_mask, numbers, quote
+from stream_engine.quality.checks.values import Mask, column, null_mask, numbers, quote
 from stream_engine.quality.rules import RangeCheck, ReferentialIntegrityCheck
 
 
@@ -69,16 +70,28 @@ def expression_problems(frame: pd.DataFrame, check_expr: Expression) -> list[Pro
     return [Problem(error_mask, failed), Problem(~true & ~error_mask, untrue)]
 
 
+class LiveReference(Protocol):
+    """Reference values that change while a stream runs (a pipeline's reference table)."""
+
+    def contains_many(self, values: pd.Series) -> Mask: ...
+
+
+Reference = Collection[object] | LiveReference
+
+
 def referential_problems(
-    frame: pd.DataFrame, check: ReferentialIntegrityCheck, allowed: Collection[object]
+    frame: pd.DataFrame, check: ReferentialIntegrityCheck, allowed: Reference
 ) -> list[Problem]:
     """Non-null values missing from the reference's values."""
     series = column(frame, check.column)
     null = null_mask(series)
-    reference = allowed if isinstance(allowed, pd.Series | pd.Index) else list(allowed)
-    try:
-        found = series.isin(reference).to_numpy(dtype=bool)
-    except TypeError:  # unhashable values (lists, maps) can never be reference keys
-        found = np.zeros(len(series), dtype=bool)
+    if hasattr(allowed, "contains_many"):
+        found = np.asarray(allowed.contains_many(series), dtype=bool)
+    else:
+        reference = allowed if isinstance(allowed, pd.Series | pd.Index) else list(allowed)
+        try:
+            found = series.isin(reference).to_numpy(dtype=bool)
+        except TypeError:  # unhashable values (lists, maps) can never be reference keys
+            found = np.zeros(len(series), dtype=bool)
     where = check.reference.file or check.reference.topic or check.reference.table or ""
     return [value_problem(series, ~null & ~found, check.column, f"is not in the reference {where}")]

@@ -22,6 +22,7 @@ from stream_engine.runtime.runner import BatchRunner
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
 from stream_engine.topology import Record
+from stream_engine.topology.quality_step import QualityHalt
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,10 @@ async def _finish(work: asyncio.Future[None]) -> None:
 
 def _die(exc: BaseException) -> None:
     """Stop at once without acking: the batch's offsets stay uncommitted, nothing is lost."""
-    log.critical("worker stopping on a delivery failure: %s", exc)
+    if isinstance(exc, QualityHalt):  # on_error: halt; the message says which record and rule
+        log.critical("worker stopping: %s", exc)
+    else:
+        log.critical("worker stopping on a delivery failure: %s", exc)
     logging.shutdown()
     os._exit(70)
 

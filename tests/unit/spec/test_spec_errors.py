@@ -296,31 +296,28 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "step with two keys": (
         steps("filter: a", "{enrich: {table: users, on: id}, filter: b}"),
-        ["steps[1]: expected exactly one of enrich, filter, map, got: enrich, filter"],
+        ["steps[1]: expected exactly one of enrich, filter, map, quality, got: enrich, filter"],
     ),
     "step with unknown key": (
         steps("foo: 1"),
-        ["steps[0]: expected exactly one of enrich, filter, map, got: foo"],
+        ["steps[0]: expected exactly one of enrich, filter, map, quality, got: foo"],
     ),
-    "quality step not supported yet": (
+    "quality step with a missing rules file": (
         steps("filter: a", "quality: rules/page_views.yaml"),
-        [
-            "steps[1]: 'quality' steps are not supported in this version "
-            "(supported: enrich, filter, map)"
-        ],
+        ["steps[1].quality: rules/page_views.yaml: file not found"],
     ),
     "windows step not supported yet": (
         steps("windows: {}"),
         [
             "steps[0]: 'windows' steps are not supported in this version "
-            "(supported: enrich, filter, map)"
+            "(supported: enrich, filter, map, quality)"
         ],
     ),
     "step not a mapping": (
         steps("filter", "{}"),
         [
-            "steps[0]: expected a mapping with one of enrich, filter, map, got 'filter'",
-            "steps[1]: expected exactly one of enrich, filter, map, got an empty mapping",
+            "steps[0]: expected a mapping with one of enrich, filter, map, quality, got 'filter'",
+            "steps[1]: expected exactly one of enrich, filter, map, quality, got an empty mapping",
         ],
     ),
     "enrich missing and unknown keys": (
@@ -380,9 +377,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "errors sort by path, steps[10] after steps[2]": (
         steps(*["filter: a"] * 10, "foo: 1", "filter: 1", "bar: 2"),
         [
-            "steps[10]: expected exactly one of enrich, filter, map, got: foo",
+            "steps[10]: expected exactly one of enrich, filter, map, quality, got: foo",
             "steps[11].filter: expected an expression string, got 1",
-            "steps[12]: expected exactly one of enrich, filter, map, got: bar",
+            "steps[12]: expected exactly one of enrich, filter, map, quality, got: bar",
         ],
     ),
     # rules across sections
