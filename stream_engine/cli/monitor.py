@@ -83,6 +83,9 @@ def monitor(
         else:
             Console(width=120).print(lag_table(lag, pipeline))
         return
+    first = sampler.sample()  # a wrong topic or an unreachable cluster: one line, at once
+    if not first.partitions and serve is None:
+        raise fail(_nothing(group, topics), 1)
     server = None
     if serve is not None:
         from stream_engine.monitor import MetricsServer
@@ -98,7 +101,7 @@ def monitor(
         )
     signal.signal(signal.SIGTERM, _interrupt)  # an exporter in a container stops cleanly
     try:
-        _watch(sampler, interval, pipeline, server)
+        _watch(sampler, first, interval, pipeline, server)
     except KeyboardInterrupt:
         pass
     finally:
@@ -119,21 +122,24 @@ def _sample_window(sampler: LagSampler, interval: float, window_s: float) -> Gro
     return lag
 
 
-def _watch(sampler: LagSampler, interval: float, pipeline: str | None, server: object) -> None:
+def _watch(
+    sampler: LagSampler, first: GroupLag, interval: float, pipeline: str | None, server: object
+) -> None:
+    lag: GroupLag | None = first
     if sys.stdout.isatty():
         with Live(auto_refresh=False) as live:
             while True:
-                lag = sampler.sample_quietly()
                 if lag is not None:
                     live.update(lag_table(lag, pipeline), refresh=True)
                 _beat(server)
                 time.sleep(interval)
+                lag = sampler.sample_quietly()
     while True:  # not a terminal (a container, a pipe): one line per sample
-        lag = sampler.sample_quietly()
         if lag is not None:
             print(summary(lag), flush=True)
         _beat(server)
         time.sleep(interval)
+        lag = sampler.sample_quietly()
 
 
 def _beat(server: object) -> None:

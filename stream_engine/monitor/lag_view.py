@@ -16,13 +16,13 @@ def lag_table(lag: GroupLag, pipeline: str | None = None) -> Table:
     table = Table(title=title, caption=summary(lag), caption_justify="left")
     for name in (
         "topic",
-        "partition",
+        "part",
         "committed",
         "end",
         "lag",
         "lag s",
-        "produced/s",
-        "consumed/s",
+        "in/s",
+        "read/s",
     ):
         table.add_column(name, justify="left" if name == "topic" else "right")
     table.add_column("status")
