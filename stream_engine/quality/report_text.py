@@ -3,6 +3,7 @@ observed vs expected and sample failing rows. Every line fits in 100 columns."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from stream_engine.quality.offline import ValidationRun
@@ -42,7 +43,9 @@ def render_text(run: ValidationRun) -> str:
     passed = [r.rule for r in s.results if r.passed]
     if passed:
         lines.append("")
-        lines.append("passed: " + ", ".join(passed))
+        lines.extend(
+            textwrap.wrap("passed: " + ", ".join(passed), WIDTH, subsequent_indent="        ")
+        )
     if run.history_path is not None:
         lines.append(f"history: run {run.run_id} in {run.history_path}")
     verdict = "FAILED (an error-severity check fails)" if run.failed else "passed"

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from connectors.kafka_config import producer_config
 from stream_engine.cli.main import app
 from stream_engine.devbroker import free_port
+from stream_engine.serde.factory import make_encoder
 
 T0 = 1_780_000_000_000  # ms, 2026-05-28T20:26:40Z
 RULES = """
@@ -116,6 +117,27 @@ def test_kafka_offset_and_time_ranges(kafka: KafkaKit, rules: Path) -> None:
     bad_partition = invoke(f"kafka://{topic}?from=7:0", str(rules), env=env)
     assert bad_partition.exit_code == 2
     assert "from names partition 7, but the topic has partitions 0..1" in bad_partition.stderr
+
+
+def test_kafka_avro_values(kafka: KafkaKit, rules: Path, tmp_path: Path) -> None:
+    schema = tmp_path / "order.avsc"
+    schema.write_text(json.dumps({
+        "type": "record", "name": "order",
+        "fields": [{"name": "id", "type": "long"}, {"name": "name", "type": ["null", "string"]},
+                   {"name": "amount", "type": "double"}],
+    }))  # fmt: skip
+    encoder = make_encoder("avro", schema=schema)
+    topic = kafka.topic("validate-avro", partitions=1)
+    values = [{"id": 1, "name": None, "amount": 5.0}, {"id": 2, "name": "b", "amount": 101.0}]
+    produce(kafka, topic, [(0, T0, None, encoder.encode(v)) for v in values])
+    uri = f"kafka://{topic}?format=avro&schema={schema}"
+    out = invoke(
+        uri, str(rules), "--format", "json", env={"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap}
+    )
+    assert out.exit_code == 0, out.output
+    got = results(out.stdout)
+    assert (got["schema.name"]["failing"], got["range.amount"]["failing"]) == (1, 1)
+    assert "decode" not in got
 
 
 def test_reference_from_a_compacted_topic(kafka: KafkaKit, tmp_path: Path) -> None:
