@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from prometheus_client import Metric
+from prometheus_client.metrics import MetricWrapperBase
 
 from stream_engine.errors import ConfigError
 from stream_engine.monitor.lag import GroupLag
@@ -119,11 +119,10 @@ class RunLogWriter:
         self._file.flush()
 
 
-def _samples(metric: object, suffix: str) -> Reading:
+def _samples(metric: MetricWrapperBase, suffix: str) -> Reading:
     """Values of one sample kind of a metric, keyed by label values."""
     out: Reading = {}
-    for family in metric.collect():  # type: ignore[attr-defined]
-        assert isinstance(family, Metric)
+    for family in metric.collect():
         for sample in family.samples:
             if sample.name.endswith(suffix):
                 out[tuple(sample.labels.values())] = sample.value  # in label-name order
