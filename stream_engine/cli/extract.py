@@ -49,7 +49,10 @@ def extract(
         "updated_at", help="Column that grows when a row changes (a timestamp or a number)."
     ),
     key: str = typer.Option(
-        "id", help="Primary key column: breaks watermark ties, and is the message key."
+        "id", help="Primary key column: breaks watermark ties; the message key by default."
+    ),
+    message_key: str | None = typer.Option(
+        None, help="Column whose value is the message key (e.g. customer_id for windows)."
     ),
     dsn: str | None = typer.Option(
         None, help="postgresql://... (default: $STREAM_ENGINE_POSTGRES_DSN)", show_default=False
@@ -86,7 +89,7 @@ def extract(
         name=name or f"{table}-{topic}",
     )
     _check_topic(settings, topic, create, partitions)
-    producer = EventProducer(topic, key_field=key, settings=settings)
+    producer = EventProducer(topic, key_field=message_key or key, settings=settings)
     total = 0
     try:
         while True:

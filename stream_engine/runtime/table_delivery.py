@@ -25,6 +25,7 @@ from connectors.sql.table_sink import TableSink
 from stream_engine.dlq import DeadLetter
 from stream_engine.spec import PipelineSpec
 from stream_engine.spec.table_sinks import DatabaseSinkSpec, TableSinkSpec
+from stream_engine.spec.windows import window_table_sink
 from stream_engine.topology.batch import dead_letter_for
 from stream_engine.topology.result import BatchResult, TableRow
 
@@ -70,7 +71,10 @@ def build_sink(name: str, spec: TableSinkSpec) -> Sink:
     mode = "append" if spec.mode == "fact" else spec.mode
     if spec.mode == "fact" and spec.key:
         mode = "upsert"  # a fact with a key (order_id) is idempotent under redelivery
-    table = TableSink(name, db, spec.table, mode, spec.key or [], spec.partition_by, spec.fields)
+    fields = spec.fields
+    if spec.mode == "fact" and fields is not None:  # the resolved keys are columns too
+        fields = [*fields, *(spec.dimensions or {}), *(spec.date_keys or {})]
+    table = TableSink(name, db, spec.table, mode, spec.key or [], spec.partition_by, fields)
     if spec.mode != "fact":
         return table
     dims = [
@@ -99,6 +103,11 @@ class TableDelivery:
             else:
                 target = _Target(build_sink(name, sink), 0.0, 1)
             targets[name] = target
+        for window_name, window in spec.windows.items():
+            table = window.sink.table
+            if table is not None:
+                name = window_table_sink(window_name)
+                targets[name] = _Target(build_sink(name, table), table.retry_for.ms / 1000, 1)
         return cls(targets) if targets else None
 
     def deliver(self, results: list[BatchResult], dead_letters: DeadLetterOut) -> None:

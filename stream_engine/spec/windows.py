@@ -15,6 +15,7 @@ from stream_engine.spec.base import SpecModel
 from stream_engine.spec.durations import Duration
 from stream_engine.spec.errors import spec_error
 from stream_engine.spec.fieldtypes import DurationValue, FieldName, Integer, Name, TopicName
+from stream_engine.spec.table_sinks import DatabaseSinkSpec
 
 FUNCTIONS = (
     "count",
@@ -93,6 +94,24 @@ class WindowSinkSpec(SpecModel):
     format: Literal["json"] = "json"
     partitions: Integer | None = Field(None, ge=1)
     replication: Integer | None = Field(None, ge=1)
+    table: DatabaseSinkSpec | None = None  # also upsert the results into a database table
+
+    @field_validator("table", mode="before")
+    @classmethod
+    def _upsert_by_window(cls, value: Any) -> Any:
+        # Results are upserted by key + window start, so a re-emission overwrites itself.
+        if isinstance(value, dict) and "mode" not in value and "key" not in value:
+            return {**value, "mode": "upsert", "key": ["key", "window_start"]}
+        return value
+
+    @field_validator("table")
+    @classmethod
+    def _table_mode(cls, value: DatabaseSinkSpec | None) -> DatabaseSinkSpec | None:
+        if value is not None and value.mode not in ("upsert", "append"):
+            raise spec_error(
+                f"window results are written with mode upsert or append, not {value.mode}"
+            )
+        return value
 
 
 class WindowSpec(SpecModel):
@@ -139,12 +158,20 @@ class WindowSpec(SpecModel):
                 raise spec_error(f"{name} is not used by a {self.type} window")
         if self.type == "hopping" and self.advance and self.size and self.advance > self.size:
             raise spec_error("advance must not be larger than size")
+        if self.type == "session" and self.emit == "update" and self.sink.table is not None:
+            # A merge replaces sessions by tombstones, which a table would keep as stale rows.
+            raise spec_error("sink.table needs emit: final for session windows")
         return self
 
     def horizon_ms(self) -> int:
         """Largest window span plus grace: the warm-up a replay needs before its start."""
         span = self.size or self.difference or self.gap or Duration(0)
         return span.ms + self.grace.ms
+
+
+def window_table_sink(window: str) -> str:
+    """The name under which a window's `sink.table` is written (and reported)."""
+    return f"{window}.table"
 
 
 def changelog_topic(group_id: str, window: str) -> str:

@@ -15,11 +15,11 @@ import orjson
 
 from stream_engine.dlq import DeadLetter
 from stream_engine.spec import PipelineSpec
-from stream_engine.spec.windows import LateTopic, WindowSpec
+from stream_engine.spec.windows import LateTopic, WindowSpec, window_table_sink
 from stream_engine.topology.batch import Record, dead_letter_for
 from stream_engine.topology.event_time import EventTimeError, event_time_ms
 from stream_engine.topology.reference import lookup_key
-from stream_engine.topology.result import BatchResult, ChangelogRecord, SinkRecord
+from stream_engine.topology.result import BatchResult, ChangelogRecord, SinkRecord, TableRow
 from stream_engine.topology.working import WorkingSet
 from stream_engine.windows import (
     AggregationPlan,
@@ -62,6 +62,7 @@ class WindowStep:
     late_topic: str | None
     changelog_topic: str
     idle_timeout_ms: int | None = None
+    table_sink: str | None = None  # a database table also receiving the results
 
     @classmethod
     def build(cls, spec: PipelineSpec, name: str) -> WindowStep:
@@ -91,6 +92,7 @@ class WindowStep:
             late_topic=window.late.topic if isinstance(window.late, LateTopic) else None,
             changelog_topic=spec.changelog_topic(name),
             idle_timeout_ms=window.idle_timeout.ms if window.idle_timeout else None,
+            table_sink=window_table_sink(name) if window.sink.table is not None else None,
         )
 
     def inputs(self, work: WorkingSet) -> list[WindowInput]:
@@ -138,6 +140,9 @@ class WindowStep:
                 )
             )
             counters.out[self.name] += 1
+            if self.table_sink is not None and value is not None:
+                ts = max(res.start, res.end - 1)
+                result.table_rows.append(TableRow(self.table_sink, value, ts, None))
         for item, message in output.late:
             rec: Record = item.ref
             counters.late[self.name] += 1
