@@ -110,3 +110,34 @@ def test_a_restarted_worker_appending_keeps_the_latest_run(tmp_path: Path) -> No
     lines = falling_behind() + catching_up()
     r = report(tmp_path, lines)
     assert r.records_in == 6000 and r.capacity.partitions == 4
+
+
+def test_an_idle_run_reports_without_inventing_figures(tmp_path: Path) -> None:
+    from runlogs import interval, start_line
+
+    lines = [start_line()] + [
+        interval(
+            1000.0 + 10 * k,
+            {},
+            {},
+            batches=0,
+            wait_s=10.0,
+            processing_s=0.0,
+            rss=50e6,
+            lag=[(0, 7, 7), (1, 0, 0)],
+        )
+        for k in (1, 2)
+    ]
+    r = report(tmp_path, lines)
+    assert (r.records_in, r.throughput, r.peak_throughput) == (0, 0.0, 0.0)
+    assert (r.steps, r.bottleneck, r.mean_batch_size) == ([], None, None)
+    assert r.capacity.per_worker_rate is None and r.capacity.workers_needed is None
+    assert r.lag is not None and r.lag.catch_up_s == 0.0 and r.skew is None
+    assert r.recommendations == []
+    from stream_engine.analyzer.html import run_html
+    from stream_engine.analyzer.text import run_text
+
+    text = run_text(r)
+    assert "(no step timings)" in text and "caught up" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert run_html(r).count("<svg") == 3
