@@ -10,7 +10,10 @@ Rows a sink refuses on their own (a fact whose dimension member is missing) come
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -96,3 +99,19 @@ def mask_dsn(text: str) -> str:
     """Hide passwords of DSNs (URL or key=value form) inside any text before it is shown."""
     text = _PASSWORD_IN_URL.sub(r"\1***\3", text)
     return _PASSWORD_PARAM.sub(r"\1***", text)
+
+
+def plain_values(row: dict[str, Any]) -> dict[str, Any]:
+    """Database values as JSON-friendly ones: times as ISO-8601, decimals as floats."""
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if isinstance(value, dt.datetime | dt.date | dt.time):
+            value = value.isoformat()
+        elif isinstance(value, decimal.Decimal):
+            value = float(value)
+        elif isinstance(value, uuid.UUID):
+            value = str(value)
+        elif isinstance(value, bytes | memoryview):
+            value = bytes(value).hex()
+        out[name] = value
+    return out

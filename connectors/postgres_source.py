@@ -10,11 +10,8 @@ says the page was delivered. Transient errors are retried with exponential backo
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -22,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from connectors.base import Source, SourceUnavailableError, mask_dsn
+from connectors.base import Source, SourceUnavailableError, mask_dsn, plain_values
 from connectors.cursor_store import Cursor, CursorStore
 from stream_engine.errors import ConfigError
 
@@ -71,7 +68,7 @@ class PostgresIncrementalSource(Source):
                 return
             last = rows[-1]
             self._pending = Cursor(last[self.watermark], last[self.key])
-            yield [plain(row) for row in rows]
+            yield [plain_values(row) for row in rows]
             if len(rows) < self.page_size:
                 return
 
@@ -147,19 +144,3 @@ class PostgresIncrementalSource(Source):
             except psycopg.Error as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise ConfigError(f"cannot read {self.table}: {mask_dsn(first)}") from None
-
-
-def plain(row: dict[str, Any]) -> dict[str, Any]:
-    """Database values as JSON-friendly ones: times as ISO-8601, decimals as floats."""
-    out: dict[str, Any] = {}
-    for name, value in row.items():
-        if isinstance(value, dt.datetime | dt.date | dt.time):
-            value = value.isoformat()
-        elif isinstance(value, decimal.Decimal):
-            value = float(value)
-        elif isinstance(value, uuid.UUID):
-            value = str(value)
-        elif isinstance(value, bytes | memoryview):
-            value = bytes(value).hex()
-        out[name] = value
-    return out

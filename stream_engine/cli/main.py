@@ -10,6 +10,7 @@ from typer import _click as click  # typer vendors click; its exceptions live he
 from stream_engine import __version__
 from stream_engine.cli import analyze as analyze_cmd
 from stream_engine.cli import extract as extract_cmd
+from stream_engine.cli import load as load_cmd
 from stream_engine.cli import monitor as monitor_cmd
 from stream_engine.cli import pipeline as pipeline_cmds
 from stream_engine.cli import produce as produce_cmd
@@ -41,6 +42,7 @@ app.command("analyze")(analyze_cmd.analyze)
 app.command("compare")(analyze_cmd.compare_cmd)
 app.command("produce")(produce_cmd.produce)
 app.command("extract")(extract_cmd.extract)
+app.command("load")(load_cmd.load)
 app.command("reset")(reset_cmd.reset)
 app.command("replay")(replay_cmd.replay)
 app.command("validate")(validate_cmd.validate)
