@@ -41,6 +41,8 @@ class WindowOperator:
             raise ValueError(f"window {name}: emit must be 'final' or 'update', got {emit!r}")
         self.name, self.wdef, self.plan, self.emit = name, wdef, plan, emit
         self.kind = make_kind(wdef)
+        # False when the state lives in memory only (replays): no changelog entries are built.
+        self.changelog = True
 
     def process(self, state: PartitionState, items: Sequence[WindowInput]) -> WindowOutput:
         """Apply records of one partition, in offset order."""
@@ -103,5 +105,11 @@ class WindowOperator:
     def _finish(self, call: Call) -> WindowOutput:
         if call.update:
             call.finish_updates()
-        call.out.changelog = call.state.to_changelog(dirty_only=True)
+        state = call.state
+        if self.changelog:
+            call.out.changelog = state.to_changelog(dirty_only=True)
+        else:
+            state.dirty_windows.clear()
+            state.dirty_keys.clear()
+            state.dirty_wm = False
         return call.out

@@ -11,7 +11,6 @@ timestamp).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import orjson
 
 from connectors.files import data_files, iter_records
 from stream_engine.runtime.replay.plan import PartitionRange
-from stream_engine.runtime.replay.run import PartitionFeed
+from stream_engine.runtime.replay.run import Chunk
 from stream_engine.serde import EncodeError, Encoder, encode_key, make_encoder
 from stream_engine.spec import PipelineSpec
 from stream_engine.topology import Record
@@ -70,52 +69,44 @@ class RowEncoder:
         return Record(key, raw, origin, partition, offset, ts)
 
 
-def file_feeds(
+def file_chunks(
     spec: PipelineSpec,
     path: Path,
     *,
     source: str | None = None,
     partition_column: str | None = None,
     batch_size: int = 5000,
-) -> list[PartitionFeed]:
-    """Feeds of every partition of the files under `path`, for one source of the pipeline."""
+) -> Iterator[Chunk]:
+    """Chunks of every partition of the files under `path`, for one source of the pipeline."""
     name = source or next(iter(spec.sources))
     rows = RowEncoder(spec, name)
-    origin = str(path)
     if partition_column is None:
-        feeds = []
         for index, file in enumerate(data_files(path)):
             part = PartitionRange(index, 0, 0, 1 << 62)
-            feeds.append(
-                PartitionFeed(name, part, partial(_one_file, rows, file, index, batch_size))
-            )
-        return feeds
+            yield from _chunks(name, part, _file_records(rows, file, index), batch_size)
+        return
     by_partition: dict[int, list[Record]] = {}
     for rec in iter_records(path, partition_column=partition_column):
         p = rec.partition or 0
         bucket = by_partition.setdefault(p, [])
-        bucket.append(rows.record(rec.value, origin, p, len(bucket)))
-    return [
-        PartitionFeed(
-            name,
-            PartitionRange(p, 0, 0, len(records)),
-            partial(_chunks, records, batch_size),
-        )
-        for p, records in sorted(by_partition.items())
-    ]
+        bucket.append(rows.record(rec.value, str(rec.file), p, len(bucket)))
+    for p, records in sorted(by_partition.items()):
+        yield from _chunks(name, PartitionRange(p, 0, 0, len(records)), iter(records), batch_size)
 
 
-def _one_file(rows: RowEncoder, file: Path, partition: int, size: int) -> Iterator[list[Record]]:
-    batch: list[Record] = []
+def _file_records(rows: RowEncoder, file: Path, partition: int) -> Iterator[Record]:
     for rec in iter_records(file):
-        batch.append(rows.record(rec.value, str(file), partition, rec.row))
+        yield rows.record(rec.value, str(file), partition, rec.row)
+
+
+def _chunks(
+    source: str, part: PartitionRange, records: Iterator[Record], size: int
+) -> Iterator[Chunk]:
+    """Batches of `size`; the last one (possibly empty) closes the partition."""
+    batch: list[Record] = []
+    for rec in records:
+        batch.append(rec)
         if len(batch) >= size:
-            yield batch
+            yield Chunk(source, part, batch)
             batch = []
-    if batch:
-        yield batch
-
-
-def _chunks(records: list[Record], size: int) -> Iterator[list[Record]]:
-    for i in range(0, len(records), size):
-        yield records[i : i + size]
+    yield Chunk(source, part, batch, last=True)

@@ -1,8 +1,9 @@
-"""Read one partition's offset range in large batches, with no consumer group.
+"""Read the offset ranges of a topic's partitions in large batches, with no consumer group.
 
-Partitions are read one after another, so every batch is one partition in offset order
-(the rule that makes replay results equal the live ones). librdkafka prefetches in the
-background; the per-record work here is one Record built from the message.
+Every partition of the range is assigned at once, so librdkafka keeps fetching all of
+them while the topology works; records are split by partition as they arrive and handed
+out as batches of one partition in offset order (the rule that makes replay results equal
+the live ones). The per-record work here is one Record built from the message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from connectors.kafka_config import consumer_config
 from stream_engine.errors import BrokerError
 from stream_engine.runtime.replay.plan import PartitionRange
+from stream_engine.runtime.replay.run import Chunk
 from stream_engine.settings import Settings
 from stream_engine.topology import Record
 
@@ -30,65 +32,87 @@ def replay_consumer(settings: Settings, run_id: str) -> Consumer:
             **{
                 "group.id": f"stream-engine.replay.{run_id}",
                 "fetch.max.bytes": 64 * 1024 * 1024,
-                "max.partition.fetch.bytes": 16 * 1024 * 1024,
+                "max.partition.fetch.bytes": 8 * 1024 * 1024,
                 "queued.min.messages": 200_000,
             },
         )
     )
 
 
-def read_partition(
-    consumer: Consumer, topic: str, part: PartitionRange, batch_size: int = 5000
-) -> Iterator[list[Record]]:
-    """Batches of records of [part.start, part.end) in offset order."""
-    if part.total <= 0:
+def read_ranges(
+    consumer: Consumer, source: str, topic: str, parts: list[PartitionRange], batch_size: int
+) -> Iterator[Chunk]:
+    """Chunks of [start, end) of every partition; a partition's last chunk says so."""
+    pending = {p.partition: p for p in parts if p.total > 0}
+    if not pending:
         return
-    p, end = part.partition, part.end
-    tp = TopicPartition(topic, p, part.start)
-    consumer.assign([tp])
-    next_offset = part.start
+    buffers: dict[int, list[Record]] = {p: [] for p in pending}
+    consumer.assign([TopicPartition(topic, p.partition, p.start) for p in pending.values()])
     last_progress = time.monotonic()
     try:
-        while next_offset < end:
-            # Never wait for more than the range holds: consume() returns when it has them.
-            messages = consumer.consume(min(batch_size, end - next_offset), 0.5)
-            records: list[Record] = []
-            append = records.append
-            for msg in messages:
-                err = msg.error()
-                if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF:
-                        continue
-                    raise BrokerError(f"reading {topic}[{p}] failed: {err.str()}")
-                offset: int = msg.offset()  # type: ignore[assignment]  # never None when consumed
-                if offset >= end:
-                    next_offset = end
-                    break
-                headers = msg.headers()
-                append(
-                    Record(
-                        msg.key(),
-                        msg.value(),
-                        topic,
-                        p,
-                        offset,
-                        msg.timestamp()[1],
-                        tuple(headers) if headers else (),  # type: ignore[arg-type]
-                    )
-                )
-                next_offset = offset + 1
-            if records:
+        while pending:
+            finished = _fill(consumer, topic, pending, buffers, batch_size)
+            if finished or any(buffers.values()):
                 last_progress = time.monotonic()
-                yield records
-                continue
-            # Offsets may skip (compaction, transaction markers): trust the fetch position.
-            position = consumer.position([TopicPartition(topic, p)])[0].offset
-            if position >= end:
-                return
-            if time.monotonic() - last_progress > STALL_S:
-                raise BrokerError(
-                    f"reading {topic}[{p}] stalled at offset {next_offset} (end {end}) "
-                    f"for {STALL_S:.0f}s"
-                )
+            else:
+                finished = _at_end(consumer, topic, pending)
+                if not finished and time.monotonic() - last_progress > STALL_S:
+                    where = ", ".join(f"[{p}]" for p in sorted(pending))
+                    raise BrokerError(f"reading {topic}{where} stalled for {STALL_S:.0f}s")
+            for partition, buffer in buffers.items():
+                done = partition in finished
+                if done or len(buffer) >= batch_size:
+                    part = pending.pop(partition) if done else pending[partition]
+                    buffers[partition] = []
+                    yield Chunk(source, part, buffer, done)
+            for partition in finished:
+                buffers.pop(partition, None)
     finally:
         consumer.unassign()
+
+
+def _fill(
+    consumer: Consumer,
+    topic: str,
+    pending: dict[int, PartitionRange],
+    buffers: dict[int, list[Record]],
+    batch_size: int,
+) -> set[int]:
+    """Consume one batch into the buffers; return the partitions that reached their end."""
+    finished: set[int] = set()
+    for msg in consumer.consume(batch_size, 0.2):
+        err = msg.error()
+        if err is not None:
+            if err.code() == KafkaError._PARTITION_EOF:
+                continue
+            raise BrokerError(f"reading {topic} failed: {err.str()}")
+        p: int = msg.partition()  # type: ignore[assignment]  # never None when consumed
+        part = pending.get(p)
+        if part is None or p in finished:
+            continue
+        offset: int = msg.offset()  # type: ignore[assignment]
+        if offset >= part.end:
+            finished.add(p)
+            continue
+        headers = msg.headers()
+        buffers[p].append(
+            Record(
+                msg.key(),
+                msg.value(),
+                topic,
+                p,
+                offset,
+                msg.timestamp()[1],
+                tuple(headers) if headers else (),  # type: ignore[arg-type]
+            )
+        )
+        if offset >= part.end - 1:
+            finished.add(p)
+    return finished
+
+
+def _at_end(consumer: Consumer, topic: str, pending: dict[int, PartitionRange]) -> set[int]:
+    """Partitions whose fetch position passed the end: offsets may skip (compaction,
+    transaction markers), so the last offset of a range may never arrive."""
+    positions = consumer.position([TopicPartition(topic, p) for p in pending])
+    return {tp.partition for tp in positions if tp.offset >= pending[tp.partition].end}

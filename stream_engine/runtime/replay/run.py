@@ -11,7 +11,7 @@ What is kept (DESIGN.md section 5, "Replay gives the live results when"):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from stream_engine.dlq import DeadLetter
@@ -24,13 +24,14 @@ from stream_engine.topology import BatchResult, MicroBatch, Record, SinkRecord, 
 Observer = Callable[[list[SinkRecord], list[DeadLetter], bool], None]
 
 
-@dataclass
-class PartitionFeed:
-    """One partition of one source: its range and a way to read it in batches."""
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Records of one partition in offset order; `last`: the partition's range ends here."""
 
     source: str
     part: PartitionRange
-    batches: Callable[[], Iterator[list[Record]]]
+    records: list[Record]
+    last: bool = False
 
 
 class ReplayRun:
@@ -51,12 +52,14 @@ class ReplayRun:
         self.progress = progress
         self.observers = list(observers)
         self._windows = {w.name for w in topology.windows}
+        for window in topology.windows:
+            window.operator.changelog = False  # in-memory state: nothing to persist
 
-    def run(self, feeds: Iterable[PartitionFeed]) -> ReplaySummary:
+    def run(self, chunks: Iterable[Chunk]) -> ReplaySummary:
         began = time.perf_counter()
         try:
-            for feed in feeds:
-                self._partition(feed)
+            for chunk in chunks:
+                self._chunk(chunk)
             self.target.close()
         finally:
             self.summary.duration_s = time.perf_counter() - began
@@ -66,15 +69,18 @@ class ReplayRun:
         self.summary.destinations = self._destinations()
         return self.summary
 
-    def _partition(self, feed: PartitionFeed) -> None:
-        part, process = feed.part, self.topology.process
-        for records in feed.batches():
+    def _chunk(self, chunk: Chunk) -> None:
+        part, records = chunk.part, chunk.records
+        if records:
             self.summary.records_read += len(records)
-            self.summary.warmup_records += sum(1 for r in records if r.offset < part.begin)
-            self._keep(process(MicroBatch(feed.source, records)), part, flushed=False)
+            if records[0].offset < part.begin:
+                self.summary.warmup_records += sum(1 for r in records if r.offset < part.begin)
+            result = self.topology.process(MicroBatch(chunk.source, records))
+            self._keep(result, part, flushed=False)
             if self.progress is not None:
                 self.progress(len(records))
-        self._close_windows(feed.source, part)
+        if chunk.last:
+            self._close_windows(chunk.source, part)
 
     def _close_windows(self, source: str, part: PartitionRange) -> None:
         """End of the partition: flush (or just drop) its window state."""

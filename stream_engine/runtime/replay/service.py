@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -22,11 +21,11 @@ from connectors.kafka_admin import wait_for_cluster
 from connectors.kafka_reference import ReferenceLoader
 from stream_engine.errors import ConfigError
 from stream_engine.runtime.replay.compare import LiveComparison, OutputCollector
-from stream_engine.runtime.replay.file_source import file_feeds
+from stream_engine.runtime.replay.file_source import file_chunks
 from stream_engine.runtime.replay.file_targets import DuckDBTarget, FilesTarget
-from stream_engine.runtime.replay.kafka_source import read_partition, replay_consumer
+from stream_engine.runtime.replay.kafka_source import read_ranges, replay_consumer
 from stream_engine.runtime.replay.plan import ReplayPlan, resolve
-from stream_engine.runtime.replay.run import PartitionFeed, ReplayRun
+from stream_engine.runtime.replay.run import Chunk, ReplayRun
 from stream_engine.runtime.replay.summary import ReplaySummary
 from stream_engine.runtime.replay.targets import KafkaTarget, Target
 from stream_engine.settings import Settings
@@ -120,7 +119,7 @@ def run_replay(
                 "the files is replayed (leave them out)"
             )
         summary.range_from, summary.range_to = str(options.source_path), "end of files"
-        feeds = file_feeds(
+        chunks: Iterable[Chunk] = file_chunks(
             spec,
             options.source_path,
             partition_column=options.partition_column,
@@ -132,16 +131,7 @@ def run_replay(
         consumer = replay_consumer(settings, options.run_id)
         plan = resolve(consumer, spec, topology, start, end)
         summary.plan = plan.to_json()
-        feeds = [
-            PartitionFeed(
-                sp.source,
-                part,
-                partial(read_partition, consumer, sp.topic, part, options.batch_size),
-            )
-            for sp in plan.sources
-            for part in sp.partitions
-            if part.total > 0
-        ]
+        chunks = _topic_chunks(consumer, plan, options.batch_size)
         total = plan.total
     try:
         _load_reference(spec, topology, settings)
@@ -158,7 +148,7 @@ def run_replay(
             progress=progress(total),
             observers=[collector.observe] if collector else [],
         )
-        run.run(feeds)
+        run.run(chunks)
     finally:
         if consumer is not None:
             consumer.close()
@@ -166,6 +156,11 @@ def run_replay(
     if collector is not None and plan is not None:
         comparison = collector.compare(settings, spec, plan)
     return ReplayOutcome(summary, plan, comparison)
+
+
+def _topic_chunks(consumer: Consumer, plan: ReplayPlan, batch_size: int) -> Iterator[Chunk]:
+    for sp in plan.sources:
+        yield from read_ranges(consumer, sp.source, sp.topic, sp.partitions, batch_size)
 
 
 def _load_reference(spec: PipelineSpec, topology: Topology, settings: Settings) -> None:
