@@ -7,6 +7,7 @@ moves it into the target. No row-by-row round trips, and the same SQL serves bot
 
 from __future__ import annotations
 
+import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,8 +17,9 @@ from typing import Any
 import duckdb
 import psycopg
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
-from connectors.base import SinkError, SinkUnavailableError, mask_dsn
+from connectors.base import SinkError, SinkSchemaError, SinkUnavailableError, mask_dsn
 from connectors.sql.types import Column, Dialect, Kind, catalog_kind, ddl_type, to_db
 
 _ARROW: dict[Kind, pa.DataType] = {
@@ -40,6 +42,23 @@ def quote(name: str) -> str:
 def split_table(table: str) -> tuple[str | None, str]:
     schema, _, name = table.rpartition(".")
     return (schema or None), name
+
+
+_AS_IS = frozenset({"int", "text", "bool"})
+
+
+def column_values(rows: list[dict[str, Any]], column: Column) -> list[Any]:
+    """One column of the batch, converted for its kind (only where a conversion is needed)."""
+    values = [row.get(column.name) for row in rows]
+    if column.kind in _AS_IS:
+        return values
+    return [to_db(v, column.kind) for v in values]
+
+
+def arrow_batch(columns: list[Column], rows: list[dict[str, Any]]) -> pa.Table:
+    """The batch as one Arrow table: DuckDB scans it in place, PostgreSQL gets it as CSV."""
+    arrays = [pa.array(column_values(rows, c), type=_ARROW[c.kind]) for c in columns]
+    return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
 
 
 class Database(ABC):
@@ -116,11 +135,7 @@ class DuckDBDatabase(Database):
             raise SinkError(f"{self.label}: {_first_line(exc)}") from None
 
     def stage(self, name: str, columns: list[Column], rows: list[dict[str, Any]]) -> None:
-        arrays = [
-            pa.array([to_db(r.get(c.name), c.kind) for r in rows], type=_ARROW[c.kind])
-            for c in columns
-        ]
-        table = pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+        table = arrow_batch(columns, rows)
         if name in self._staged:
             self._con.unregister(name)
         self._con.register(name, table)
@@ -178,13 +193,23 @@ class PostgresDatabase(Database):
     def stage(self, name: str, columns: list[Column], rows: list[dict[str, Any]]) -> None:
         cols = ", ".join(f"{quote(c.name)} {self.type_of(c.kind)}" for c in columns)
         names = ", ".join(quote(c.name) for c in columns)
+        buffer = io.BytesIO()
+        try:  # CSV written by Arrow in C: empty unquoted is NULL, "" an empty string
+            pa_csv.write_csv(
+                arrow_batch(columns, rows),
+                buffer,
+                pa_csv.WriteOptions(include_header=False, quoting_style="needed"),
+            )
+        except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+            raise SinkSchemaError(f"{self.label}: a value does not fit its column: {exc}") from None
         with self._errors():
             conn = self._connection()
             conn.execute(f"DROP TABLE IF EXISTS {quote(name)}")
             conn.execute(f"CREATE TEMP TABLE {quote(name)} ({cols})")
-            with conn.cursor().copy(f"COPY {quote(name)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([to_db(row.get(c.name), c.kind) for c in columns])
+            with conn.cursor().copy(
+                f"COPY {quote(name)} ({names}) FROM STDIN (FORMAT csv)"
+            ) as copy:
+                copy.write(buffer.getbuffer())
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -109,9 +109,23 @@ def value_kind(value: Any) -> Kind | None:
     return "other"
 
 
+_KIND_OF_TYPE: dict[type, Kind] = {
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "text",
+    dt.datetime: "timestamp",
+    dt.date: "date",
+    dict: "json",
+    list: "json",
+}
+
+
 def infer_kind(values: Iterable[Any]) -> Kind | None:
     """One kind for a column's values: ints widen to float; None if every value is null."""
-    kinds = {k for k in map(value_kind, values) if k is not None}
+    types = set(map(type, values))  # per distinct type, not per value: batches are large
+    types.discard(type(None))
+    kinds = {_KIND_OF_TYPE.get(t) or value_kind_of_type(t) for t in types}
     if not kinds:
         return None
     if kinds == {"int", "float"}:
@@ -119,6 +133,14 @@ def infer_kind(values: Iterable[Any]) -> Kind | None:
     if len(kinds) == 1:
         return next(iter(kinds))
     return "other"  # mixed kinds: the caller reports it
+
+
+def value_kind_of_type(tp: type) -> Kind:
+    """The kind of values of a type that is not one of the plain JSON ones."""
+    for base, kind in _KIND_OF_TYPE.items():
+        if issubclass(tp, base):
+            return kind
+    return "other"
 
 
 def fits(value_kind_: Kind, column_kind: Kind) -> bool:
@@ -176,7 +198,8 @@ def plan_columns(
 
     `managed` columns are the sink's own (surrogate keys, validity dates): never required.
     """
-    names = list(dict.fromkeys(name for row in rows for name in row))
+    shapes = {tuple(row) for row in rows}  # rows of a batch mostly share one shape
+    names = list(dict.fromkeys(name for shape in shapes for name in shape))
     written: list[Column] = []
     added: list[Column] = []
     for name in names:
