@@ -8,7 +8,6 @@ worker's Delivery, so refusals and dead-letter envelopes behave exactly as live.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from typing import Protocol
 
 from connectors.kafka_admin import TopicRequest, ensure_topics, wait_for_cluster
@@ -63,7 +62,20 @@ class KafkaTarget:
 
     def write(self, source: str, outputs: list[SinkRecord], letters: list[DeadLetter]) -> None:
         if not self.live:
-            outputs = [replace(o, topic=self._topic(o.topic)) for o in outputs]
+            topic = self._topic
+            outputs = [
+                SinkRecord(
+                    o.sink,
+                    topic(o.topic),
+                    o.key,
+                    o.value,
+                    o.timestamp_ms,
+                    o.headers,
+                    o.record,
+                    o.origin,
+                )
+                for o in outputs
+            ]
         self.delivery.send(BatchResult(source, outputs, letters))
         self._queued += len(outputs) + len(letters)
         if self._queued >= FLUSH_EVERY:
