@@ -95,9 +95,13 @@ def main() -> int:
             parse_dead_letter_headers(list(m.headers)).get("dlq.reason") for m in dead
         )
         print(f"   dead letters (topic clickstream.dlq): {len(dead)} {dict(reasons)}")
-        for msg in dead[:3]:
+        shown: set[str | None] = set()
+        for msg in dead:  # one example per reason
             h = parse_dead_letter_headers(list(msg.headers))
-            print(f"     [{h['dlq.reason']}/{h['dlq.stage']}] {h['dlq.message'][:90]}")
+            if h.get("dlq.reason") not in shown:
+                shown.add(h.get("dlq.reason"))
+                rule = f" {h['dlq.rule']}:" if h.get("dlq.rule") else ""
+                print(f"     [{h['dlq.reason']}/{h['dlq.stage']}]{rule} {h['dlq.message'][:80]}")
         print(f"   filtered (clicks): {expected['filtered']}")
         windows = _count(settings, "views-per-user-5m")
         print(
@@ -109,6 +113,7 @@ def main() -> int:
                 f"     {row['key']} {row['window_start_iso']}..{row['window_end_iso']}: "
                 f"views={row['views']} seconds={row['seconds']:.1f} pages={row['pages']}"
             )
+        _print_quality(settings)
         metrics_url = f"http://127.0.0.1:{port}/metrics"
         print(f"5. metrics at {metrics_url} (a few lines):")
         try:
@@ -120,6 +125,7 @@ def main() -> int:
                         "stream_engine_records_out_total",
                         "stream_engine_dead_letters_total",
                         "stream_engine_records_filtered_total",
+                        "stream_engine_quality_score",
                     )
                 ):
                     print(f"     {line}")
@@ -141,6 +147,23 @@ def main() -> int:
                 worker.kill()
         broker.stop()
         print("stopped the worker and the broker")
+
+
+def _print_quality(settings: Settings) -> None:
+    """The verdicts of the quality rules (examples/clickstream/rules.yaml) per closed minute."""
+    verdicts = [orjson.loads(m.value or b"{}") for m in _count(settings, "clickstream.quality")]
+    windows = {(v["partition"], v["window_start"]) for v in verdicts}
+    passed = sum(v["passed"] for v in verdicts)
+    print(
+        f"   quality verdicts (topic clickstream.quality): {len(verdicts)} for {len(windows)} "
+        f"closed minutes x partitions, {passed} passed"
+    )
+    failed = Counter(v["rule"] for v in verdicts if not v["passed"])
+    for rule, n in failed.most_common(3):
+        example = next(v for v in verdicts if v["rule"] == rule and not v["passed"])
+        sample = f", e.g. {example['samples'][0]}" if example["samples"] else ""
+        what = f"{rule} ({example['severity']}) failed in {n} windows"
+        print(f"     {what}: {example['message']}{sample}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The clickstream example's data: users, page views, and a share of broken records.
 
-Broken records come in three kinds, one per failure the pipeline must dead-letter:
-undecodable bytes (`decode`), a wrong type (`eval_error` in the map step) and an
-unknown user (`missing_reference`).
+Broken records come in five kinds, one per failure the pipeline must dead-letter:
+undecodable bytes (`decode`), a wrong type (`schema`, from the quality rules), a negative
+duration (`rule`), a repeated event (`duplicate`) and an unknown user
+(`missing_reference`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import orjson
 SEGMENTS = ("free", "pro", "enterprise")
 COUNTRIES = ("DE", "FR", "US", "BR", "IN", "JP")
 PAGES = ("/", "/pricing", "/docs", "/blog", "/signup", "/checkout")
-BAD_KINDS = ("undecodable", "wrong_type", "unknown_user")
+BAD_KINDS = ("undecodable", "wrong_type", "unknown_user", "negative_duration", "duplicate")
 
 
 @dataclass(frozen=True)
@@ -48,30 +49,41 @@ def events(
 ) -> Iterator[Event]:
     """`count` events; about `bad_fraction` of them broken, the rest 80% views, 20% clicks."""
     rng = random.Random(seed)
+    last: Event | None = None  # the latest good event, re-sent as a duplicate
     for i in range(count):
         user_id = f"u{rng.randrange(user_count):05d}"
         ts = start_ms + i * 50 + rng.randrange(0, 40)
-        body = {
+        body: dict[str, object] = {
             "event_id": f"e{seed}-{i:08d}",
             "user_id": user_id,
             "event_type": "page_view" if rng.random() < 0.8 else "click",
             "url": rng.choice(PAGES),
-            "duration_ms": rng.randrange(50, 120_000),
+            "duration_ms": (duration := rng.randrange(50, 120_000)),
             "ts": ts,
         }
         kind = str(body["event_type"])
         if rng.random() < bad_fraction:
             kind = BAD_KINDS[i % len(BAD_KINDS)]
+            if kind == "duplicate" and last is not None:
+                yield Event(last.key, last.value, kind)
+                continue
+            if kind == "duplicate":  # nothing to repeat yet: a good event after all
+                kind = str(body["event_type"])
             if kind == "undecodable":
                 yield Event(user_id.encode(), b"\xff\xfe{not json" + str(i).encode(), kind)
                 continue
             if kind == "wrong_type":
                 body["event_type"] = "page_view"
                 body["duration_ms"] = "slow"
-            else:
+            elif kind == "negative_duration":
+                body["duration_ms"] = -duration
+            elif kind == "unknown_user":
                 user_id = f"ghost-{i}"
                 body["user_id"] = user_id
-        yield Event(user_id.encode(), orjson.dumps(body), kind)
+        event = Event(user_id.encode(), orjson.dumps(body), kind)
+        if kind in ("page_view", "click"):
+            last = event
+        yield event
 
 
 def expected_outcome(kinds: Counter[str]) -> dict[str, int]:
