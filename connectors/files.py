@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
-import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from connectors import file_rows
 from stream_engine.errors import ConfigError, DataSourceError
 
 FORMATS = {
@@ -96,7 +96,7 @@ def read_table(path: Path | str) -> pa.Table:
     for file in files:
         try:
             tables.append(_read_file(file))
-        except _MixedJsonTypes as exc:
+        except _NoColumnarForm as exc:
             raise DataSourceError(f"{file}: {exc}") from None
     return _concat(path, tables)
 
@@ -104,13 +104,14 @@ def read_table(path: Path | str) -> pa.Table:
 def read_frame(path: Path | str) -> pd.DataFrame:
     """The whole dataset as a pandas DataFrame (pyarrow's default conversion).
 
-    JSON Lines files whose column types disagree between lines load row-wise into object
-    columns: offline validation exists to find exactly such rows.
+    CSV and JSON Lines files whose values of a column have no common type (`12` and `n/a`)
+    load row-wise into object columns (see connectors.file_rows): offline validation
+    exists to find exactly such rows.
     """
     files = data_files(path)
     try:
         tables = [_read_file(f) for f in files]
-    except _MixedJsonTypes:
+    except _NoColumnarForm:
         frames = [_file_frame(f) for f in files]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     frame: pd.DataFrame = _concat(path, tables).to_pandas()
@@ -151,8 +152,8 @@ def _partition(value: dict[str, Any], column: str, file: Path, row: int) -> int:
     return part
 
 
-class _MixedJsonTypes(Exception):
-    """A JSON Lines column changes type between lines, so it has no columnar form."""
+class _NoColumnarForm(Exception):
+    """A text file whose columns have no single type each; it loads row-wise instead."""
 
 
 def _concat(path: Path | str, tables: list[pa.Table]) -> pa.Table:
@@ -169,8 +170,10 @@ def _concat(path: Path | str, tables: list[pa.Table]) -> pa.Table:
 def _file_frame(file: Path) -> pd.DataFrame:
     try:
         frame: pd.DataFrame = _read_file(file).to_pandas()
-    except _MixedJsonTypes:
-        return pd.DataFrame.from_records(list(_jsonl_values(file)), coerce_float=False)
+    except _NoColumnarForm:
+        if file_format(file) == "csv":
+            return file_rows.csv_frame(file)
+        return file_rows.jsonl_frame(file)
     return frame
 
 
@@ -180,11 +183,11 @@ def _read_file(file: Path) -> pa.Table:
         if fmt == "parquet":
             return pq.read_table(file)
         if fmt == "csv":
-            return pa_csv.read_csv(file, convert_options=_CSV_CONVERT)
+            return _read_csv(file)
         if fmt == "jsonl":
             return _read_jsonl(file)
         return _read_avro(file)
-    except (DataSourceError, _MixedJsonTypes):
+    except (DataSourceError, _NoColumnarForm):
         raise
     except _READ_ERRORS as exc:
         raise DataSourceError(f"{file}: cannot read {fmt} file: {_one_line(exc)}") from None
@@ -193,7 +196,16 @@ def _read_file(file: Path) -> pa.Table:
 def _iter_file_values(file: Path) -> Iterator[dict[str, Any]]:
     fmt = file_format(file)
     if fmt == "jsonl":
-        yield from _jsonl_values(file)
+        yield from file_rows.jsonl_values(file)
+        return
+    if fmt == "csv":
+        try:
+            table = _read_file(file)
+        except _NoColumnarForm:
+            yield from file_rows.csv_values(file)
+            return
+        for batch in table.to_batches(_BATCH_ROWS):
+            yield from batch.to_pylist()
         return
     try:
         if fmt == "avro":
@@ -201,12 +213,7 @@ def _iter_file_values(file: Path) -> Iterator[dict[str, Any]]:
                 for row in fastavro.reader(stream):
                     yield row if isinstance(row, dict) else {"value": row}
             return
-        batches = (
-            pq.ParquetFile(file).iter_batches(_BATCH_ROWS)
-            if fmt == "parquet"
-            else _read_file(file).to_batches(_BATCH_ROWS)
-        )
-        for batch in batches:
+        for batch in pq.ParquetFile(file).iter_batches(_BATCH_ROWS):
             yield from batch.to_pylist()
     except (DataSourceError, GeneratorExit):
         raise
@@ -219,38 +226,25 @@ def _iter_file_values(file: Path) -> Iterator[dict[str, Any]]:
 _CSV_CONVERT = pa_csv.ConvertOptions(strings_can_be_null=True)
 
 
+def _read_csv(file: Path) -> pa.Table:
+    try:
+        return pa_csv.read_csv(file, convert_options=_CSV_CONVERT)
+    except pa.ArrowInvalid as exc:
+        if "conversion error" in str(exc).lower():  # a type inferred early, broken later
+            raise _NoColumnarForm(_one_line(exc)) from None
+        raise
+
+
 def _read_jsonl(file: Path) -> pa.Table:
     try:
         return pa_json.read_json(file)
     except pa.ArrowInvalid as exc:
-        if "changed from" in str(exc):
-            message = f"a column changes type between lines: {_one_line(exc)}"
-            raise _MixedJsonTypes(message) from None
-        # pyarrow's parse errors carry no line number: find the line for the message.
-        for _ in _jsonl_values(file):
-            pass
-        raise
-
-
-def _jsonl_values(file: Path) -> Iterator[dict[str, Any]]:
-    """Row-wise JSON Lines parse with line numbers in errors; blank lines are skipped."""
-    try:
-        stream = file.open("rb")
-    except OSError as exc:
-        raise DataSourceError(f"{file}: cannot read jsonl file: {_one_line(exc)}") from None
-    with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise DataSourceError(
-                    f"{file}: line {number}: invalid JSON: {_one_line(exc)}"
-                ) from None
-            if not isinstance(value, dict):
-                raise DataSourceError(f"{file}: line {number}: not a JSON object")
-            yield value
+        message = _one_line(exc)
+    # pyarrow's messages carry no line number: a row-wise pass names the bad line, and
+    # when every line is a JSON object, the file only lacks one type per column.
+    for _ in file_rows.jsonl_values(file):
+        pass
+    raise _NoColumnarForm(f"a column changes type between lines: {message}")
 
 
 def _read_avro(file: Path) -> pa.Table:

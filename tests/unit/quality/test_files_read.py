@@ -149,3 +149,23 @@ def test_files_with_incompatible_types_in_a_folder(tmp_path: Path) -> None:
     write(tmp_path / "b.parquet", [{"x": "one"}])
     with pytest.raises(DataSourceError, match=r"do not share compatible column types"):
         files.read_frame(tmp_path)
+
+
+@pytest.mark.parametrize("rows", [3, 400_000])  # one Arrow block, and several
+def test_csv_column_broken_after_the_first_block_reads_as_text(tmp_path: Path, rows: int) -> None:
+    path = tmp_path / "late.csv"
+    path.write_text("id,n\n" + "".join(f"{i},12345\n" for i in range(rows - 1)) + f"{rows},abc\n")
+    frame = files.read_frame(path)
+    assert len(frame) == rows
+    assert frame["id"].tolist() == [*range(rows - 1), rows]
+    assert frame["n"].iloc[0] == "12345" and frame["n"].iloc[-1] == "abc"
+    records = list(files.iter_values(path))
+    assert records[0] == {"id": 0, "n": "12345"} and records[-1] == {"id": rows, "n": "abc"}
+
+
+def test_jsonl_too_long_for_arrow_blocks_or_mixed_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "wide.jsonl"
+    big = "x" * 3_000_000  # one line longer than Arrow's read block
+    path.write_text(orjson.dumps({"a": 1, "s": big}).decode() + "\n" + '{"a": 2, "s": "y"}\n')
+    frame = files.read_frame(path)
+    assert frame["a"].tolist() == [1, 2] and frame["s"].str.len().tolist() == [3_000_000, 1]
