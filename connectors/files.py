@@ -104,9 +104,9 @@ def read_table(path: Path | str) -> pa.Table:
 def read_frame(path: Path | str) -> pd.DataFrame:
     """The whole dataset as a pandas DataFrame (pyarrow's default conversion).
 
-    CSV and JSON Lines files whose values of a column have no common type (`12` and `n/a`)
-    load row-wise into object columns (see connectors.file_rows): offline validation
-    exists to find exactly such rows.
+    JSON Lines files that Arrow refuses (a field that is a number on one line and a string
+    on another) load row-wise into object columns (connectors.file_rows): offline
+    validation exists to find exactly such rows.
     """
     files = data_files(path)
     try:
@@ -171,8 +171,6 @@ def _file_frame(file: Path) -> pd.DataFrame:
     try:
         frame: pd.DataFrame = _read_file(file).to_pandas()
     except _NoColumnarForm:
-        if file_format(file) == "csv":
-            return file_rows.csv_frame(file)
         return file_rows.jsonl_frame(file)
     return frame
 
@@ -183,7 +181,7 @@ def _read_file(file: Path) -> pa.Table:
         if fmt == "parquet":
             return pq.read_table(file)
         if fmt == "csv":
-            return _read_csv(file)
+            return pa_csv.read_csv(file, convert_options=_CSV_CONVERT)
         if fmt == "jsonl":
             return _read_jsonl(file)
         return _read_avro(file)
@@ -198,22 +196,18 @@ def _iter_file_values(file: Path) -> Iterator[dict[str, Any]]:
     if fmt == "jsonl":
         yield from file_rows.jsonl_values(file)
         return
-    if fmt == "csv":
-        try:
-            table = _read_file(file)
-        except _NoColumnarForm:
-            yield from file_rows.csv_values(file)
-            return
-        for batch in table.to_batches(_BATCH_ROWS):
-            yield from batch.to_pylist()
-        return
     try:
         if fmt == "avro":
             with file.open("rb") as stream:
                 for row in fastavro.reader(stream):
                     yield row if isinstance(row, dict) else {"value": row}
             return
-        for batch in pq.ParquetFile(file).iter_batches(_BATCH_ROWS):
+        batches = (
+            pq.ParquetFile(file).iter_batches(_BATCH_ROWS)
+            if fmt == "parquet"
+            else _read_file(file).to_batches(_BATCH_ROWS)
+        )
+        for batch in batches:
             yield from batch.to_pylist()
     except (DataSourceError, GeneratorExit):
         raise
@@ -224,15 +218,6 @@ def _iter_file_values(file: Path) -> Iterator[dict[str, Any]]:
 # An empty CSV cell is a missing value for every column type, strings included, as in
 # pandas.read_csv; otherwise a blank string column could never fail a null check.
 _CSV_CONVERT = pa_csv.ConvertOptions(strings_can_be_null=True)
-
-
-def _read_csv(file: Path) -> pa.Table:
-    try:
-        return pa_csv.read_csv(file, convert_options=_CSV_CONVERT)
-    except pa.ArrowInvalid as exc:
-        if "conversion error" in str(exc).lower():  # a type inferred early, broken later
-            raise _NoColumnarForm(_one_line(exc)) from None
-        raise
 
 
 def _read_jsonl(file: Path) -> pa.Table:

@@ -152,7 +152,7 @@ def test_files_with_incompatible_types_in_a_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("rows", [3, 400_000])  # one Arrow block, and several
-def test_csv_column_broken_after_the_first_block_reads_as_text(tmp_path: Path, rows: int) -> None:
+def test_csv_late_text_cell_makes_a_text_column_at_any_size(tmp_path: Path, rows: int) -> None:
     path = tmp_path / "late.csv"
     path.write_text("id,n\n" + "".join(f"{i},12345\n" for i in range(rows - 1)) + f"{rows},abc\n")
     frame = files.read_frame(path)
