@@ -59,9 +59,12 @@ class ReplaySummary:
             f"  records read      {self.records_read:,} "
             f"({self.warmup_records:,} warm-up, {self.records_in_range:,} in range)",
         ]
+        width = max((len(s) for s in self.emitted), default=0)
         for sink, count in sorted(self.emitted.items()):
             where = self.destinations.get(sink, "")
-            lines.append(f"  emitted {sink:<10} {count:,}" + (f"  -> {where}" if where else ""))
+            lines.append(
+                f"  emitted {sink:<{width}}  {count:>9,}" + (f"  -> {where}" if where else "")
+            )
         if not self.emitted:
             lines.append("  emitted           0")
         dead = sum(self.dead_letters.values())

@@ -45,13 +45,18 @@ class KafkaTarget:
         self.run_id, self.live = run_id, live
         self._map = {t: t if live else shadow_topic(t, run_id) for t in spec.topics_written()}
         admin = wait_for_cluster(settings)
-        ensure_topics(
-            admin,
-            [
-                TopicRequest(self._topic(t.name), t.partitions, t.replication, dict(t.config))
-                for t in spec.topics_to_create()
-            ],
-        )
+        requests = [
+            TopicRequest(self._topic(t.name), t.partitions, t.replication, dict(t.config))
+            for t in spec.topics_to_create()
+        ]
+        known = {t.name for t in spec.topics_to_create()}
+        d = spec.defaults
+        requests += [  # written topics without creation settings of their own
+            TopicRequest(self._topic(t), d.partitions, d.replication)
+            for t in spec.topics_written()
+            if t not in known
+        ]
+        ensure_topics(admin, requests)
         self.delivery = Delivery(settings, spec)
         self.delivery.dlq_topic = self._topic(spec.dead_letter_topic)
         self._queued = 0
