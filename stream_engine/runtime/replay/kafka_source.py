@@ -47,7 +47,9 @@ def read_ranges(
     if not pending:
         return
     buffers: dict[int, list[Record]] = {p: [] for p in pending}
-    consumer.assign([TopicPartition(topic, p.partition, p.start) for p in pending.values()])
+    consumer.incremental_assign(
+        [TopicPartition(topic, p.partition, p.start) for p in pending.values()]
+    )
     last_progress = time.monotonic()
     try:
         while pending:
@@ -65,6 +67,8 @@ def read_ranges(
                     part = pending.pop(partition) if done else pending[partition]
                     buffers[partition] = []
                     yield Chunk(source, part, buffer, done)
+            if finished:  # stop fetching what is no longer needed
+                consumer.incremental_unassign([TopicPartition(topic, p) for p in finished])
             for partition in finished:
                 buffers.pop(partition, None)
     finally:
