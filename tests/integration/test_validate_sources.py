@@ -107,7 +107,7 @@ def test_kafka_offset_and_time_ranges(kafka: KafkaKit, rules: Path) -> None:
     assert [s["origin"] for s in got["range.amount"]["samples"]] == ["0:1"]
     assert got["decode"]["failing"] == 1
     # A bound past a partition's end reads to the end; --fail-on-error fails on the range.
-    out = invoke(f"kafka://{topic}?from=3", str(rules), "--fail-on-error", env=env)
+    out = invoke(f"kafka://{topic}?from=0:3,1:3", str(rules), "--fail-on-error", env=env)
     assert out.exit_code == 1
     assert "0 rows" not in out.stdout and "orders: 2 rows from" in out.stdout
     missing = invoke(f"kafka://{topic}-nope", str(rules), env=env)

@@ -1,18 +1,18 @@
 """A bounded range of a topic as a dataset: `kafka://topic?from=...&to=...&format=...`.
 
-Bounds: `earliest`, `latest`, one offset for every partition (`120`), offsets per partition
-(`0:120,1:80`; partitions not named take the default bound) or an ISO-8601 time (the first
-message at or after it). `from` is inclusive and defaults to `earliest`; `to` is exclusive
-and defaults to `latest`, the end of each partition when the read starts. No consumer group
-is joined and nothing is committed, so live workers are never disturbed.
+Bounds are written as for `stream-engine replay` (stream_engine.spec.replay_bounds):
+`earliest` (from only), `latest` (to only), `now`, an ISO-8601 time (the first message at
+or after it), a duration ago (`24h`) or offsets per partition (`0:120,1:80`; partitions not
+named take the default bound). `from` is inclusive and defaults to `earliest`; `to` is
+exclusive and defaults to `latest`, the end of each partition when the read starts. No
+consumer group is joined and nothing is committed, so live workers are never disturbed.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -25,20 +25,11 @@ from stream_engine.quality.sources.uri import parse_uri
 from stream_engine.serde.base import Decoder
 from stream_engine.serde.factory import make_decoder
 from stream_engine.settings import Settings
+from stream_engine.spec.replay_bounds import Bound, parse_bound
 
 PARAMS = ("from", "to", "format", "schema", "schema_dir")
 MAX_PROBLEMS = 1000
 """Undecodable messages kept with their reason; the rest are only counted."""
-
-
-@dataclass(frozen=True)
-class Bound:
-    """One end of the range, before it is resolved against the partitions' watermarks."""
-
-    kind: Literal["earliest", "latest", "offsets", "time"]
-    offsets: dict[int, int] = field(default_factory=dict)
-    every: int | None = None  # one offset for every partition
-    time_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,36 +41,13 @@ class TopicRange:
     label: str
 
 
-def parse_bound(text: str, name: str, uri: str) -> Bound:
-    """`earliest` | `latest` | `120` | `0:120,1:80` | an ISO-8601 time (UTC when no zone)."""
-    value = text.strip()
-    if value in ("earliest", "latest"):
-        return Bound(value)  # type: ignore[arg-type]
-    if value.isdigit():
-        return Bound("offsets", every=int(value))
-    if ":" in value and all(_is_pair(p) for p in value.split(",")):
-        offsets: dict[int, int] = {}
-        for pair in value.split(","):
-            part, offset = (int(x) for x in pair.split(":"))
-            if part in offsets:
-                raise ConfigError(f"{uri}: {name}: partition {part} is given twice")
-            offsets[part] = offset
-        return Bound("offsets", offsets)
+def parse_range_bound(text: str, name: str, uri: str, now_ms: int) -> Bound:
+    """One end of the range, with the URI in the error message."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(
-            f"{uri}: {name}={text!r} is not earliest, latest, an offset, "
-            "partition:offset pairs (0:120,1:80) or an ISO-8601 time"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return Bound("time", time_ms=int(moment.timestamp() * 1000))
-
-
-def _is_pair(text: str) -> bool:
-    part, sep, offset = text.partition(":")
-    return bool(sep) and part.strip().isdigit() and offset.strip().isdigit()
+        return parse_bound(text, now_ms, f"--{name}")
+    except ConfigError as exc:
+        message = str(exc).removeprefix(f"--{name} ")
+        raise ConfigError(f"{uri}: {name}={message}") from None
 
 
 def parse_topic_range(text: str) -> TopicRange:
@@ -99,8 +67,9 @@ def parse_topic_range(text: str) -> TopicRange:
         schema_dir=schema_dir,
         wire_format=schema_dir is not None,
     )
-    start = parse_bound(params.get("from", "earliest"), "from", text)
-    end = parse_bound(params.get("to", "latest"), "to", text)
+    now_ms = int(time.time() * 1000)
+    start = parse_range_bound(params.get("from", "earliest"), "from", text, now_ms)
+    end = parse_range_bound(params.get("to", "latest"), "to", text, now_ms)
     return TopicRange(topic, start, end, decoder, f"kafka://{topic}")
 
 
@@ -141,7 +110,7 @@ def _resolve(consumer: Consumer, spec: TopicRange) -> dict[int, tuple[int, int]]
     """[start, end) offsets per partition, clamped to what the partition holds now."""
     watermarks = end_offsets(consumer, spec.topic)
     for bound, name in ((spec.start, "from"), (spec.end, "to")):
-        unknown = sorted(set(bound.offsets) - set(watermarks))
+        unknown = sorted(set(bound.offset_map) - set(watermarks))
         if unknown:
             raise ConfigError(
                 f"{spec.label}: {name} names partition {unknown[0]}, but the topic has "
@@ -169,7 +138,7 @@ def _offsets(
     for p, (low, high) in watermarks.items():
         kind = bound.kind
         if kind == "offsets":
-            wanted = bound.offsets.get(p, bound.every)
+            wanted = bound.offset_map.get(p)
             if wanted is not None:
                 out[p] = min(max(wanted, low), high)
                 continue

@@ -11,47 +11,55 @@ from stream_engine.errors import ConfigError
 from stream_engine.quality.loader import parse_rules
 from stream_engine.quality.offline import choose_table
 from stream_engine.quality.sources import open_source
-from stream_engine.quality.sources.kafka_range import Bound, parse_bound, parse_topic_range
+from stream_engine.quality.sources.kafka_range import parse_range_bound, parse_topic_range
 from stream_engine.quality.sources.postgres_table import split_dsn
 from stream_engine.quality.sources.uri import scheme_of
 from stream_engine.settings import Settings
+from stream_engine.spec.replay_bounds import Bound
 
 URI = "kafka://t"
 
 
+NOW = 1_780_000_000_000
+
+
 @pytest.mark.parametrize(
-    ("text", "bound"),
+    ("name", "text", "bound"),
     [
-        ("earliest", Bound("earliest")),
-        ("latest", Bound("latest")),
-        ("120", Bound("offsets", every=120)),
-        ("0:120,1:80", Bound("offsets", {0: 120, 1: 80})),
+        ("from", "earliest", Bound("earliest")),
+        ("to", "latest", Bound("latest")),
+        ("to", "now", Bound("time", time_ms=NOW)),
+        ("from", "2h", Bound("time", time_ms=NOW - 7_200_000)),
+        ("from", "0:120,1:80", Bound("offsets", offsets=((0, 120), (1, 80)))),
         (
+            "from",
             "2026-05-01T10:00:00Z",
             Bound("time", time_ms=int(datetime(2026, 5, 1, 10, tzinfo=UTC).timestamp() * 1000)),
         ),
         (
+            "to",
             "2026-05-01",
             Bound("time", time_ms=int(datetime(2026, 5, 1, tzinfo=UTC).timestamp() * 1000)),
         ),
-        ("2026-05-01T12:00:00+02:00", Bound("time", time_ms=1777629600000)),
+        ("from", "2026-05-01T12:00:00+02:00", Bound("time", time_ms=1777629600000)),
     ],
 )
-def test_bounds(text: str, bound: Bound) -> None:
-    assert parse_bound(text, "from", URI) == bound
+def test_bounds_are_written_as_for_replay(name: str, text: str, bound: Bound) -> None:
+    assert parse_range_bound(text, name, URI, NOW) == bound
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("name", "text", "message"),
     [
-        ("soon", r"kafka://t: from='soon' is not earliest, latest, an offset"),
-        ("0:1,0:2", r"kafka://t: from: partition 0 is given twice"),
-        ("-5", r"from='-5' is not earliest"),
+        ("from", "soon", r"^kafka://t: from='soon': expected earliest, latest, now, an ISO-8601"),
+        ("from", "0:1,0:2", r"^kafka://t: from='0:1,0:2': partition 0 is given twice$"),
+        ("from", "latest", r"^kafka://t: from='latest': latest is only an end"),
+        ("to", "earliest", r"^kafka://t: to='earliest': earliest is only a start"),
     ],
 )
-def test_bad_bounds(text: str, message: str) -> None:
+def test_bad_bounds(name: str, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        parse_bound(text, "from", URI)
+        parse_range_bound(text, name, URI, NOW)
 
 
 @pytest.mark.parametrize(
