@@ -11,13 +11,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from connectors.sql.database import quote
 from stream_engine.errors import ConfigError, DataSourceError
 from stream_engine.quality.sources.base import Dataset
-
-
-def quote_identifier(name: str) -> str:
-    """`schema.table` -> `"schema"."table"`, with embedded quotes doubled."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 
 def read_duckdb_table(path: Path, table: str | None) -> Dataset:
@@ -31,7 +27,7 @@ def read_duckdb_table(path: Path, table: str | None) -> Dataset:
     except duckdb.Error as exc:
         raise DataSourceError(f"cannot open {path}: {_first_line(exc)}") from None
     try:
-        result: pa.Table = con.sql(f"SELECT * FROM {quote_identifier(table)}").to_arrow_table()
+        result: pa.Table = con.sql(f"SELECT * FROM {quote(table)}").to_arrow_table()
     except duckdb.CatalogException:
         raise DataSourceError(f"{path}: no table {table!r}") from None
     except duckdb.Error as exc:

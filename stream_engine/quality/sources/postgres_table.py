@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
+from connectors.base import mask_dsn
+from connectors.sql.database import quote
 from stream_engine.errors import ConfigError, DataSourceError
 from stream_engine.quality.sources.base import Dataset
 
@@ -43,25 +45,16 @@ def split_dsn(uri: str, table: str | None) -> tuple[str, str, str]:
     if not any(k == "connect_timeout" for k, _ in query):
         query.append(("connect_timeout", str(CONNECT_TIMEOUT_S)))
     dsn = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-    label_parts = (parts.scheme, _netloc_without_password(parts.netloc), parts.path, "", "")
-    return dsn, chosen, f"{urlunsplit(label_parts)} table {chosen}"
+    return dsn, chosen, f"{_masked(uri)} table {chosen}"
 
 
 def _pairs(query: str) -> list[tuple[str, str]]:
     return parse_qsl(query, keep_blank_values=True)
 
 
-def _netloc_without_password(netloc: str) -> str:
-    user, at, host = netloc.rpartition("@")
-    if not at:
-        return netloc
-    name, colon, _ = user.partition(":")
-    return f"{name}:***@{host}" if colon else f"{name}@{host}"
-
-
 def _masked(uri: str) -> str:
     parts = urlsplit(uri)
-    return urlunsplit(parts._replace(netloc=_netloc_without_password(parts.netloc), query=""))
+    return mask_dsn(urlunsplit(parts._replace(query="", fragment="")))
 
 
 def read_postgres_table(uri: str, table: str | None) -> Dataset:
@@ -80,7 +73,7 @@ def read_postgres_table(uri: str, table: str | None) -> Dataset:
 
 
 def _read(conn: psycopg.Connection[Any], table: str, label: str) -> pd.DataFrame:
-    found = conn.execute("SELECT to_regclass(%s)::text", [_regclass_name(table)]).fetchone()
+    found = conn.execute("SELECT to_regclass(%s)::text", [quote(table)]).fetchone()
     if found is None or found[0] is None:
         raise DataSourceError(f"{label}: no such table")
     columns = conn.execute(_COLUMNS, [found[0]]).fetchall()
@@ -115,10 +108,6 @@ def _read(conn: psycopg.Connection[Any], table: str, label: str) -> pd.DataFrame
     return frame
 
 
-def _regclass_name(table: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
-
-
 def _select_item(name: str, typname: str) -> sql.Composable:
     column = sql.Identifier(name)
     if typname == "timestamptz":
@@ -147,4 +136,4 @@ def _arrow_type(typname: str, typmod: int) -> pa.DataType | None:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return mask_dsn((str(exc).strip().splitlines() or [type(exc).__name__])[0])
