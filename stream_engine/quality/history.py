@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from stream_engine.errors import ConfigError, DataSourceError
 
@@ -52,7 +53,7 @@ def default_path() -> Path:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One validate run of one rules table, with its metrics by name."""
+    """One validate run of one rules table, with each rule's numeric observed value."""
 
     table: str
     source: str
@@ -150,6 +151,15 @@ class HistoryStore:
                     )
                 )
             return runs
+
+    def run_series(
+        self, table: str, column: Literal["rows", "score"], limit: int | None = None
+    ) -> list[Point]:
+        """The table's row count or quality score per run, oldest first."""
+        return [
+            Point(r.run_at_ms, float(r.rows if column == "rows" else r.score))
+            for r in self.runs(table, limit)
+        ]
 
     def series(self, table: str, name: str, limit: int | None = None) -> list[Point]:
         """A metric's values in the table's runs, oldest first (the latest `limit` runs)."""

@@ -39,7 +39,9 @@ class ValidationRun:
     history_path: Path | None = None
     run_id: int | None = None
     trends: dict[str, list[Point]] = field(default_factory=dict)
-    """Metric -> its values over the table's runs, oldest first, this run included."""
+    """Rule id -> its observed values over the table's runs, oldest first, this run included."""
+    score_trend: list[Point] = field(default_factory=list)
+    rows_trend: list[Point] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -102,7 +104,7 @@ def run_validation(
     trends = {m: store.series(name, m) for m in metric_names(summary)}
     return ValidationRun(
         summary, source, dataset.label, str(rules_path), run_at_ms, dataset.origins,
-        history, run_id, trends,
+        history, run_id, trends, store.run_series(name, "score"), store.run_series(name, "rows"),
     )  # fmt: skip
 
 
@@ -121,13 +123,13 @@ def _anomaly_history(
 
 
 def metric_names(summary: DatasetSummary) -> list[str]:
-    """The metrics a run records: `rows`, `score`, and each check's numeric observed value."""
-    return ["rows", "score"] + [r.rule for r in summary.results if _number(r.observed)]
+    """The rules whose observed value a run records (those with a number)."""
+    return [r.rule for r in summary.results if _number(r.observed)]
 
 
 def _record(run: ValidationRun) -> RunRecord:
     summary = run.summary
-    metrics: dict[str, float | None] = {"rows": float(summary.rows), "score": summary.score}
+    metrics: dict[str, float | None] = {}
     for result in summary.results:
         if _number(result.observed):
             metrics[result.rule] = float(result.observed)

@@ -59,8 +59,8 @@ def render_html(run: ValidationRun) -> str:
         f"{'failed' if run.failed else 'passed'}</b></p>",
         _overview(s.results),
     ]
-    for metric, title in (("score", "Quality score"), ("rows", "Rows")):
-        chart = trend_chart(run.trends.get(metric, []), title)
+    for points, title in ((run.score_trend, "Quality score"), (run.rows_trend, "Rows")):
+        chart = trend_chart(points, title)
         if chart:
             parts.append(f"<h2>{title} over runs</h2>{chart}")
     for result in s.results:

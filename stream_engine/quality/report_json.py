@@ -46,7 +46,7 @@ def report_document(run: ValidationRun) -> dict[str, Any]:
         else {
             "path": str(run.history_path),
             "run_id": run.run_id,
-            "runs": len(run.trends.get("score", [])),
+            "runs": len(run.score_trend),
         },
     }
 

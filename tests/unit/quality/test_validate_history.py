@@ -13,7 +13,7 @@ from stream_engine.quality.history import SCHEMA_VERSION, HistoryStore, Point, R
 
 
 def run(table: str, at: int, count: int, **metrics: float | None) -> RunRecord:
-    return RunRecord(table, "data.csv", at, count, 0.5, 2, 1, 0, metrics)
+    return RunRecord(table, "data.csv", at, count, count / 100, 2, 1, 0, metrics)
 
 
 def test_runs_and_series_come_back_oldest_first_per_table(tmp_path: Path) -> None:
@@ -41,6 +41,8 @@ def test_runs_and_series_come_back_oldest_first_per_table(tmp_path: Path) -> Non
     ]
     assert runs[2].metrics == {"rows": 30.0, "range.amount": 0.9}
     assert [r.id for r in store.runs("orders", limit=1)] == [1]
+    assert store.run_series("orders", "rows") == [Point(1000, 10), Point(2000, 20), Point(3000, 30)]
+    assert store.run_series("orders", "score", limit=2) == [Point(2000, 0.2), Point(3000, 0.3)]
 
 
 def test_non_finite_values_are_stored_as_null(tmp_path: Path) -> None:
