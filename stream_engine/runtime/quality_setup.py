@@ -11,17 +11,15 @@ from stream_engine.topology import Topology
 
 
 def quality_topic_requests(spec: PipelineSpec) -> list[TopicRequest]:
-    """The quality topic (verdicts keyed by source, partition, window and rule).
+    """The quality topic: verdicts keyed by source, partition, window and rule.
 
-    ``compact,delete``: a verdict re-emitted after a crash replaces the earlier copy, and
-    the retention (the pipeline's default) bounds the history kept.
+    Compacted like window results, never deleted by retention: a verdict's timestamp is
+    its window's event time, which for a backfill is far in the past.
     """
     if not any(isinstance(step, QualityStep) for step in spec.steps):
         return []
     d = spec.defaults
-    config = {"cleanup.policy": "compact,delete"}
-    if d.retention is not None:
-        config["retention.ms"] = str(d.retention.ms)
+    config = {"cleanup.policy": "compact"}
     return [TopicRequest(quality_topic(spec.pipeline), d.partitions, d.replication, config)]
 
 
