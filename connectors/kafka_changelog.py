@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from connectors.kafka_config import consumer_config
 from connectors.kafka_reader import to_consumed
@@ -20,6 +20,14 @@ from stream_engine.errors import BrokerError
 from stream_engine.settings import Settings
 
 Entry = tuple[str, dict[str, Any] | None]
+# A changelog created moments ago (or a partition mid leader election) has no leader yet;
+# its watermarks can be read a moment later.
+_TRANSIENT = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._TIMED_OUT,
+}
 
 
 def encode_entry(entry: Entry) -> tuple[bytes, bytes | None]:
@@ -35,7 +43,7 @@ def read_partition(
         consumer_config(settings, None, **{"group.id": f"stream-engine.restore.{topic}"})
     )
     try:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        low, high = _watermarks(consumer, topic, partition)
         if high <= low:
             return
         consumer.assign([TopicPartition(topic, partition, low)])
@@ -55,3 +63,21 @@ def read_partition(
                 return
     finally:
         consumer.close()
+
+
+def _watermarks(
+    consumer: Consumer, topic: str, partition: int, timeout_s: float = 30
+) -> tuple[int, int]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            return int(low), int(high)
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            waiting = isinstance(err, KafkaError) and err.code() in _TRANSIENT
+            if waiting and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            reason = err.str() if isinstance(err, KafkaError) else str(exc)
+            raise BrokerError(f"cannot restore {topic}[{partition}]: {reason}") from None
