@@ -74,9 +74,11 @@ def find_duplicates(
     off = offsets[rows]
     frame = pd.DataFrame({"key": key})
     first = ~frame["key"].duplicated().to_numpy()
-    prior_wm = frame["key"].map({k: v.wm for k, v in seen.items()} if seen else {})
-    has_prior = prior_wm.notna().to_numpy()
-    pw = prior_wm.fillna(0).to_numpy(dtype=np.int64)
+    # Look up this batch's keys only: the state may remember far more.
+    get = seen.get
+    prior = [get(k) for k in key] if seen else [None] * len(key)
+    has_prior = np.fromiter((p is not None for p in prior), dtype=bool, count=len(prior))
+    pw = np.fromiter((p.wm if p is not None else 0 for p in prior), np.int64, len(prior))
     first_dup = first & has_prior & (wm < pw + span_ms)
     registers = first & ~first_dup
     # Every later row of a key compares with the key's registration at its first row.
@@ -85,8 +87,9 @@ def find_duplicates(
     later_dup = ~first & (wm < ref + span_ms)
     dup = first_dup | later_dup
     chains = ~first & ~later_dup  # a key expired and came back within this batch
-    for pos in np.flatnonzero(registers).tolist():
-        state.remember(rule, key[pos], int(wm[pos]), int(off[pos]))
+    state.remember_many(
+        rule, key[registers].tolist(), wm[registers].tolist(), off[registers].tolist()
+    )
     if chains.any():
         redo = set(key[chains].tolist())
         for pos in np.flatnonzero(np.isin(key, list(redo))).tolist():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from stream_engine.quality.checks.stats import StatsPlan, TableStats
 
@@ -47,8 +47,7 @@ class WindowTally:
         )
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(NamedTuple):
     """A remembered key: the watermark and offset of the record that registered it, and
     the registration it replaced (offset -1: none), for records re-read after a restart."""
 
@@ -71,7 +70,8 @@ class QualityState:
     # first offset of each recent batch -> the watermark before it, so records re-read
     # after a restart (from a commit, i.e. a batch start) see the watermark they saw
     batch_starts: dict[int, int | None] = field(default_factory=dict)
-    changed: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)  # entries other than remembered keys
+    changed_keys: dict[str, set[str]] = field(default_factory=dict)  # rule -> keys
 
     def note_batch_start(self, offset: int) -> None:
         self.batch_starts[offset] = self.watermark
@@ -95,10 +95,18 @@ class QualityState:
         return self.windows.pop(start)
 
     def remember(self, rule: str, key: str, watermark: int, offset: int) -> None:
-        keys = self.seen.setdefault(rule, {})
-        old = keys.pop(key, None)  # re-inserted at the end: the dict stays in watermark order
-        keys[key] = Seen(watermark, offset, *((old.wm, old.offset) if old else (0, -1)))
-        self.changed.add(f"d|{rule}|{key}")
+        self.remember_many(rule, [key], [watermark], [offset])
+
+    def remember_many(
+        self, rule: str, keys: list[str], watermarks: list[int], offsets: list[int]
+    ) -> None:
+        """Register keys in order; each replaces (and keeps as previous) an older entry."""
+        seen = self.seen.setdefault(rule, {})
+        pop = seen.pop
+        for key, wm, offset in zip(keys, watermarks, offsets, strict=True):
+            old = pop(key, None)  # re-inserted at the end: the dict stays in watermark order
+            seen[key] = Seen(wm, offset, old[0], old[1]) if old else Seen(wm, offset)
+        self.changed_keys.setdefault(rule, set()).update(keys)
 
     def expire(self, rule: str, span_ms: int) -> None:
         """Forget keys registered at least ``span_ms`` of watermark ago.
@@ -115,7 +123,7 @@ class QualityState:
             if seen.wm + span_ms > horizon:
                 break
             del keys[key]
-            self.changed.add(f"d|{rule}|{key}")
+            self.changed_keys.setdefault(rule, set()).add(key)
 
     def record_history(self, rule: str, value: float, keep: int) -> None:
         values = self.history.setdefault(rule, [])
@@ -126,11 +134,17 @@ class QualityState:
     def drain_changes(self) -> list[Entry]:
         """The changelog entries of everything changed since the last call."""
         out: list[Entry] = []
-        if self.changed:
+        if self.changed or self.changed_keys:
             self.changed.add(WM_ENTRY)
         for entry in sorted(self.changed):
             out.append((entry, self._value(entry)))
+        for rule, keys in sorted(self.changed_keys.items()):
+            seen = self.seen.get(rule, {})
+            prefix = f"d|{rule}|"
+            for key in sorted(keys):
+                out.append((prefix + key, _seen_json(seen.get(key))))
         self.changed.clear()
+        self.changed_keys.clear()
         return out
 
     def _value(self, entry: str) -> dict[str, Any] | None:
@@ -141,13 +155,7 @@ class QualityState:
         if kind == "w":
             tally = self.windows.get(int(rest))
             return None if tally is None else tally.to_json()
-        if kind == "h":
-            return {"values": self.history.get(rest, [])}
-        rule, _, key = rest.partition("|")
-        seen = self.seen.get(rule, {}).get(key)
-        if seen is None:
-            return None
-        return {"wm": seen.wm, "offset": seen.offset, "prev": [seen.prev_wm, seen.prev_offset]}
+        return {"values": self.history.get(rest, [])}  # "h|<rule>"
 
     @classmethod
     def from_changelog(cls, plan: StatsPlan, entries: Iterable[Entry]) -> QualityState:
@@ -179,3 +187,9 @@ class QualityState:
             items.sort(key=lambda item: (item[0].wm, item[0].offset))
             state.seen[rule] = {key: seen for seen, key in items}
         return state
+
+
+def _seen_json(seen: Seen | None) -> dict[str, Any] | None:
+    if seen is None:
+        return None
+    return {"wm": seen.wm, "offset": seen.offset, "prev": [seen.prev_wm, seen.prev_offset]}

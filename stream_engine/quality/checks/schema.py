@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from stream_engine.quality.checks.problems import Problem, value_problem
-from stream_engine.quality.checks.values import Mask, null_mask, quote
+from stream_engine.quality.checks.values import Mask, inferred, null_mask, quote
 from stream_engine.quality.schema_rules import ColumnSchema, ColumnType
 
 _INTS = (int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
@@ -30,6 +30,15 @@ _ACCEPTED: dict[str, tuple[type, ...]] = {
     "decimal": (decimal.Decimal, *_INTS, *_FLOATS),
     "array": (list, tuple, np.ndarray),
     "map": (dict,),
+}
+# What pandas' infer_dtype of a whole object column guarantees about every value.
+_INFERRED_FITS: dict[str, frozenset[str]] = {
+    "empty": frozenset(_ACCEPTED),
+    "string": frozenset({"string"}),
+    "integer": frozenset({"int", "float", "decimal", "timestamp"}),
+    "floating": frozenset({"float", "decimal", "timestamp"}),
+    "mixed-integer-float": frozenset({"float", "decimal", "timestamp"}),
+    "boolean": frozenset({"bool"}),
 }
 _DECIMAL_TEXT = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 _DATE_TEXT = r"\d{4}-\d{2}-\d{2}"
@@ -67,6 +76,9 @@ def type_mismatch(series: pd.Series, kind: ColumnType) -> Mask:
         not_midnight: Mask = ~null & np.asarray(series != series.dt.normalize(), dtype=bool)
         return not_midnight
     objects = series.astype(object)
+    fits = _INFERRED_FITS.get(inferred(objects))
+    if fits is not None and kind in fits:  # one pass says every value fits
+        return np.zeros(len(series), dtype=bool)
     kinds = objects.map(type)
     ok = kinds.isin(_ACCEPTED[kind]).to_numpy(dtype=bool, copy=True)
     text = kinds.isin((str,)).to_numpy(dtype=bool) & ~ok
@@ -102,6 +114,8 @@ def _texts(series: pd.Series) -> tuple[pd.Series, Mask]:
     if isinstance(series.dtype, pd.StringDtype):
         return series, np.zeros(len(series), dtype=bool)
     objects = series.astype(object)
+    if inferred(objects) in ("string", "empty"):
+        return objects, np.zeros(len(objects), dtype=bool)
     is_text = objects.map(type).isin((str,)).to_numpy(dtype=bool)
     return objects.where(is_text, None), ~null & ~is_text
 

@@ -42,6 +42,10 @@ def numbers(series: pd.Series) -> tuple[npt.NDArray[np.float64], Mask]:
         return series.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(series), bool)
     objects = series.astype(object)
     null = null_mask(objects)
+    if inferred(objects) in ("integer", "floating", "mixed-integer-float", "empty"):
+        # numbers and nulls only (decoded JSON): no need to look at each value's type
+        values = pd.to_numeric(objects, errors="coerce").to_numpy(dtype=np.float64)
+        return values, np.zeros(len(objects), dtype=bool)
     kinds = objects.map(type)
     # Text is never a number here, even "5", and neither is true: the schema's type says
     # what is allowed, a range check only compares numbers.
@@ -50,6 +54,12 @@ def numbers(series: pd.Series) -> tuple[npt.NDArray[np.float64], Mask]:
     values = np.asarray(converted, dtype=np.float64)
     not_number = ~null & (np.isnan(values) | ~keep)
     return values, not_number
+
+
+def inferred(series: pd.Series) -> str:
+    """pandas' one-pass guess of what a column holds, ignoring nulls ("string", "integer",
+    "floating", "boolean", "mixed", ...): lets checks skip per-value type tests."""
+    return str(pd.api.types.infer_dtype(series, skipna=True))
 
 
 def epoch_ms(series: pd.Series) -> tuple[npt.NDArray[np.float64], Mask]:
