@@ -6,6 +6,7 @@ letters, a 5-minute tumbling count+sum per user) over the same pre-filled input 
 - (k) `stream-engine worker --runtime kafka` (the fast live runtime)
 - (f) `stream-engine worker` (Faust runtime), fewer runs: it is slow
 - (r) `stream-engine replay --from earliest --to latest --to-live` into fresh topics
+- (p) the same replay with `--workers 2` (partitions split over two processes)
 
 Throughput is measured as in bench/run.py: input events / span of broker append times
 over the sink and dead-letter topics (start-up excluded, reported apart). Rounds are
@@ -40,26 +41,28 @@ LABELS = {
     "k": "live worker --runtime kafka (+ window)",
     "f": "live worker, Faust runtime (+ window)",
     "r": "stream-engine replay --to-live (+ window)",
+    "p": "stream-engine replay --to-live --workers 2",
 }
 
 
-def _replay(ctx: Context, run_id: str, batch: int) -> Launch:
-    path, out, dlq = _pipeline(ctx, "r", run_id, windowed=True)
+def _replay(ctx: Context, run_id: str, batch: int, workers: int = 1) -> Launch:
+    path, out, dlq = _pipeline(ctx, "r" if workers == 1 else "p", run_id, windowed=True)
     argv = [sys.executable, "-m", "stream_engine", "replay", str(path), "--from", "earliest"]
     argv += ["--to", "latest", "--to-live", "--batch-size", str(batch), "--run-id", run_id]
+    argv += ["--workers", str(workers)]
     return Launch(
         argv,
         _env(ctx, STREAM_ENGINE_LOG_LEVEL="INFO"),
         [out, dlq],
         ctx.expected.passed + ctx.expected.bad,
         _topics(ctx, out, dlq),
-        {"batch_size": batch},
+        {"batch_size": batch, "workers": workers},
     )
 
 
 def _launch(key: str, ctx: Context, run_id: str, replay_batch: int) -> Launch:
-    if key == "r":
-        return _replay(ctx, run_id, replay_batch)
+    if key in ("r", "p"):
+        return _replay(ctx, run_id, replay_batch, 1 if key == "r" else 2)
     runtime = "kafka" if key == "k" else "faust"
     return _stream_engine(ctx, run_id, key, windowed=True, runtime=runtime)
 
@@ -121,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         20,
     )
     watcher = Watcher(settings)
-    runs: dict[str, list[dict[str, Any]]] = {"k": [], "f": [], "r": []}
+    runs: dict[str, list[dict[str, Any]]] = {"k": [], "f": [], "r": [], "p": []}
     try:
         for round_no in range(1, max(args.runs, args.faust_runs) + 1):
-            keys = [k for k in ("k", "r") if round_no <= args.runs]
+            keys = [k for k in ("k", "r", "p") if round_no <= args.runs]
             keys += ["f"] if round_no <= args.faust_runs else []
             for key in keys:
                 launch = _launch(key, ctx, new_run_id(), args.replay_batch)
@@ -161,9 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         if rs
     }
     ratios = {
-        f"r/{k}": summary["r"]["median_events_per_s"] / summary[k]["median_events_per_s"]
+        f"{r}/{k}": summary[r]["median_events_per_s"] / summary[k]["median_events_per_s"]
+        for r in ("r", "p")
         for k in ("k", "f")
-        if "r" in summary and k in summary
+        if r in summary and k in summary
     }
     print()
     for k, s in summary.items():
@@ -173,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, value in ratios.items():
         verdict = f"  (target >= {TARGET:g}: {'met' if value >= TARGET else 'NOT met'})"
-        print(f"{name} = {value:.2f}" + (verdict if name == "r/k" else ""))
+        print(f"{name} = {value:.2f}" + (verdict if name.endswith("/k") else ""))
     doc = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,

@@ -114,6 +114,12 @@ def replay(
     batch_size: int = typer.Option(
         5000, min=1, max=1_000_000, help="Records per batch fed to the topology."
     ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        help="Processes, each replaying a share of the partitions (topic to Kafka only).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Replay a bounded range (or files) through the pipeline, as the live worker would.
@@ -144,6 +150,7 @@ def replay(
         run_id=run_id or new_run_id(),
         batch_size=batch_size,
         compare_live=compare_live,
+        workers=workers,
     )
     with _progress(sys.stdout.isatty() and not as_json) as progress:
         outcome = run_replay(spec, topology, settings, options, progress)

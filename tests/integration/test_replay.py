@@ -265,3 +265,23 @@ def test_compare_live_finds_a_planted_difference(live: Live, tmp_path: Path) -> 
     finally:  # put the true value back for the other tests
         planted.produce(f"{live.name}-hopping", key=victim_key, value=orjson.dumps(victim))
         planted.flush(10)
+
+
+def test_workers_split_partitions_and_give_the_same_results(live: Live) -> None:
+    run_id = "w" + uuid.uuid4().hex[:6]
+    proc = _replay(
+        live, "--from", FROM_ISO, "--run-id", run_id, "--workers", "2", "--no-flush", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    for window in WINDOWS:
+        want = {
+            k: v for k, v in live.windows[window].items() if int(k.rsplit(b"|", 1)[1]) >= FROM_MS
+        }
+        got = _last_values(live.kafka.read_all(f"{live.name}-{window}.replay.{run_id}"))
+        assert got == want, f"{window}: {len(set(got) ^ set(want))} keys differ"
+    dlq = live.kafka.read_all(f"{live.name}-dlq.replay.{run_id}")
+    assert len(dlq) == sum(doc["dead_letters"].values()) > 0
+    assert doc["records_read"] == sum(
+        p["records"] for p in doc["plan"]["sources"]["events"]["partitions"].values()
+    )

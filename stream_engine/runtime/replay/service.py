@@ -24,6 +24,7 @@ from stream_engine.runtime.replay.compare import LiveComparison, OutputCollector
 from stream_engine.runtime.replay.file_source import file_chunks
 from stream_engine.runtime.replay.file_targets import DuckDBTarget, FilesTarget
 from stream_engine.runtime.replay.kafka_source import read_ranges, replay_consumer
+from stream_engine.runtime.replay.parallel import run_parallel
 from stream_engine.runtime.replay.plan import ReplayPlan, resolve
 from stream_engine.runtime.replay.run import Chunk, ReplayRun
 from stream_engine.runtime.replay.summary import ReplaySummary
@@ -48,6 +49,7 @@ class ReplayOptions:
     run_id: str = field(default_factory=lambda: new_run_id())
     batch_size: int = 5000
     compare_live: bool = False
+    workers: int = 1  # processes, each with a share of the partitions (Kafka to Kafka only)
     now_ms: int | None = None  # "now" for durations ago; the wall clock unless given
 
 
@@ -92,6 +94,11 @@ def _check_output_syntax(options: ReplayOptions) -> str:
         raise ConfigError("--to-live writes to the live Kafka topics; it needs --output kafka")
     if options.compare_live and options.source_path is not None:
         raise ConfigError("--compare-live compares with the live sinks; it needs a topic range")
+    if options.workers > 1 and (kind != "kafka" or options.compare_live or options.source_path):
+        raise ConfigError(
+            "--workers above 1 replays a topic range into Kafka; it does not combine with "
+            "--source, --compare-live or a files/DuckDB output"
+        )
     if kind == "kafka":
         return "live topics" if options.to_live else f"shadow topics *.replay.{options.run_id}"
     return options.output
@@ -137,6 +144,11 @@ def run_replay(
         _load_reference(spec, topology, settings)
         if options.dry_run:
             summary.dry_run = True
+            return ReplayOutcome(summary, plan)
+        if options.workers > 1 and plan is not None and consumer is not None:
+            consumer.close()  # nothing of librdkafka may be running when the workers fork
+            consumer = None
+            run_parallel(spec, topology, settings, options, plan, summary, progress(total))
             return ReplayOutcome(summary, plan)
         target = make_target(options, spec, settings)
         collector = OutputCollector(topology) if options.compare_live else None
