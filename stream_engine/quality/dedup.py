@@ -5,9 +5,9 @@ watermark has moved ``span`` past the watermark at that moment; a record repeati
 remembered key is a duplicate. The rule is applied as if record by record in offset
 order, so batch boundaries never change a verdict; the usual case (no key expiring and
 reappearing inside one batch) is computed vectorized, the rare chains record by record.
-A record re-read after a restart is recognised by its offset, so it is never its own
-duplicate; docs/quality.md lists the rare cases where a re-read record is judged
-differently from the first time.
+A record re-read after a restart (offsets up to the state's) is judged against the key
+registrations in force at its offset, kept for that purpose, so it gets its first verdict
+and is never its own duplicate (docs/quality.md, "State and restarts").
 """
 
 from __future__ import annotations
@@ -108,14 +108,14 @@ def _judge_reread(
 ) -> bool:
     """The verdict a re-read record had the first time, from the key's registrations."""
     seen = state.seen.setdefault(rule, {}).get(key)
-    if seen is None or seen.offset < offset:
-        duplicate = seen is not None and wm < seen.wm + span_ms
-        if not duplicate:
-            state.remember(rule, key, int(wm), int(offset))
-        return duplicate
-    if seen.offset == offset:  # it registered the key itself
+    if seen is None:  # only when the re-read starts before the batches the state recalls
+        state.remember(rule, key, int(wm), int(offset))
         return False
-    # Registered again after this record: what held before is the previous registration.
-    if seen.prev_offset == offset:
+    in_force = None
+    for registration in seen.registrations():
+        if registration[1] > offset:
+            break
+        in_force = registration
+    if in_force is None or in_force[1] == offset:  # none yet, or this record registered it
         return False
-    return 0 <= seen.prev_offset < offset and wm < seen.prev_wm + span_ms
+    return bool(wm < in_force[0] + span_ms)

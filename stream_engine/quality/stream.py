@@ -118,6 +118,11 @@ class StreamChecker:
             replayed = state.batch_start_watermark(int(offsets[0]))
             first = -np.inf if replayed is None else float(replayed)
             after = np.where(new, after, _running_max(first, np.where(new, -np.inf, stamps)))
+            if not new[-1]:  # the re-read goes on in the next batch: it starts from here
+                last = after[-1]
+                state.batch_starts.setdefault(
+                    int(offsets[-1]) + 1, int(last) if np.isfinite(last) else None
+                )
         duplicates = self._deduplicate(state, frame, alive, after, offsets, outcome)
         self._tally(state, frame, failures, duplicates, new & valid, before, times)
         if new.any() and np.isfinite(after[new][-1]):

@@ -49,12 +49,15 @@ class WindowTally:
 
 class Seen(NamedTuple):
     """A remembered key: the watermark and offset of the record that registered it, and
-    the registration it replaced (offset -1: none), for records re-read after a restart."""
+    the older registrations (watermark, offset) a record re-read after a restart may need:
+    those since the oldest recent batch start, and the one in force at that start."""
 
     wm: int
     offset: int
-    prev_wm: int = 0
-    prev_offset: int = -1
+    earlier: tuple[tuple[int, int], ...] = ()
+
+    def registrations(self) -> tuple[tuple[int, int], ...]:
+        return (*self.earlier, (self.wm, self.offset))
 
 
 @dataclass
@@ -100,12 +103,16 @@ class QualityState:
     def remember_many(
         self, rule: str, keys: list[str], watermarks: list[int], offsets: list[int]
     ) -> None:
-        """Register keys in order; each replaces (and keeps as previous) an older entry."""
+        """Register keys in order; each replaces an older entry, kept while re-reads need it."""
         seen = self.seen.setdefault(rule, {})
         pop = seen.pop
+        horizon = next(iter(self.batch_starts), None)  # the oldest offset a re-read starts at
         for key, wm, offset in zip(keys, watermarks, offsets, strict=True):
             old = pop(key, None)  # re-inserted at the end: the dict stays in watermark order
-            seen[key] = Seen(wm, offset, old[0], old[1]) if old else Seen(wm, offset)
+            if old is None:
+                seen[key] = Seen(wm, offset)
+            else:
+                seen[key] = Seen(wm, offset, _needed(old.registrations(), horizon))
         self.changed_keys.setdefault(rule, set()).update(keys)
 
     def expire(self, rule: str, span_ms: int) -> None:
@@ -178,8 +185,8 @@ class QualityState:
                 state.history[rest] = [float(v) for v in value["values"]]
             elif kind == "d":
                 rule, _, key = rest.partition("|")
-                prev_wm, prev_offset = value["prev"]
-                seen = Seen(int(value["wm"]), int(value["offset"]), int(prev_wm), int(prev_offset))
+                earlier = tuple((int(w), int(o)) for w, o in value["earlier"])
+                seen = Seen(int(value["wm"]), int(value["offset"]), earlier)
                 remembered.setdefault(rule, []).append((seen, key))
             else:
                 raise ValueError(f"unknown quality changelog entry {entry!r}")
@@ -192,4 +199,15 @@ class QualityState:
 def _seen_json(seen: Seen | None) -> dict[str, Any] | None:
     if seen is None:
         return None
-    return {"wm": seen.wm, "offset": seen.offset, "prev": [seen.prev_wm, seen.prev_offset]}
+    return {"wm": seen.wm, "offset": seen.offset, "earlier": [list(r) for r in seen.earlier]}
+
+
+def _needed(
+    registrations: tuple[tuple[int, int], ...], horizon: int | None
+) -> tuple[tuple[int, int], ...]:
+    """The registrations a re-read from offset ``horizon`` on may consult: those at or
+    after it, and the last one before it (in force when the re-read starts)."""
+    if horizon is None:
+        return ()
+    before = [i for i, (_, offset) in enumerate(registrations) if offset < horizon]
+    return registrations[before[-1] if before else 0 :]

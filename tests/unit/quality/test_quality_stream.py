@@ -240,6 +240,50 @@ def test_a_restart_restores_state_and_never_counts_a_record_twice() -> None:
     assert emitted == whole_results  # no window counted a re-read record twice
 
 
+@settings(max_examples=80, deadline=None)
+@given(rows=rows_strategy, data=st.data())
+def test_a_restart_from_any_commit_changes_no_verdict(
+    rows: list[dict[str, Any]], data: Any
+) -> None:
+    """A worker dies after writing the changelog of some batches but before committing
+    them; its successor restores the changelog and re-reads from the last commit, in
+    batches of its own: dead letters and window verdicts equal an uninterrupted run's."""
+    frame, times = frame_of(rows)
+    n = len(rows)
+    whole_dead, whole_results, _, _ = run(checker(), frame, times, [])
+    offsets = np.arange(n, dtype=np.int64)
+    cuts = data.draw(st.lists(st.integers(1, max(1, n - 1)), max_size=6))
+    bounds = [0, *sorted({c for c in cuts if 0 < c < n}), n]
+    done = data.draw(st.integers(1, len(bounds) - 1))  # batches processed by the first
+    committed = bounds[data.draw(st.integers(0, done - 1))]  # the successor starts here
+
+    def batches(check: StreamChecker, state: QualityState, edges: list[int]) -> list[Any]:
+        outs = []
+        for lo, hi in itertools.pairwise(edges):
+            part = frame.iloc[lo:hi].reset_index(drop=True)
+            outs.append((lo, check.process(state, part, offsets[lo:hi], times[lo:hi])))
+        return outs
+
+    first = checker()
+    before = batches(first, first.new_state(), bounds[: done + 1])
+    log = [entry for _, out in before for entry in out.changelog]
+    second = checker()
+    restored = QualityState.from_changelog(second.checker.plan, log)
+    again = data.draw(st.lists(st.integers(0, n), max_size=5))
+    edges = [committed, *sorted({c for c in again if committed < c < n}), n]
+    after = batches(second, restored, edges)
+    dead = [
+        (lo + d.position, d.reason, d.rule, d.message)
+        for lo, out in before
+        for d in out.dead
+        if lo + d.position < committed
+    ]
+    dead += [(lo + d.position, d.reason, d.rule, d.message) for lo, out in after for d in out.dead]
+    assert dead == whole_dead
+    emitted = [r.to_dict() for _, out in before + after for r in out.results]
+    assert emitted == whole_results
+
+
 def test_halt_leaves_state_untouched() -> None:
     rules = table(on_error="halt")
     frame, times = frame_of(
