@@ -13,7 +13,7 @@ from stream_engine.cli.errors import fail, handle_errors
 from stream_engine.logs import configure_logging
 from stream_engine.settings import load_settings
 from stream_engine.spec import PipelineSpec, load_pipeline
-from stream_engine.spec.quality_topics import quality_changelog_topics, quality_topic
+from stream_engine.spec.quality_topics import quality_changelog_topics
 from stream_engine.topology import Topology
 
 PipelineArg = typer.Argument(..., help="The pipeline file (YAML).", show_default=False)
@@ -86,8 +86,6 @@ def check(
             f"window state: {spec.changelog_topic(name)} "
             f"(compacted, partitioned like {spec.sources[spec.window_source(name)].topic})"
         )
-    if topology.quality_steps:
-        topics.add(f"quality verdicts: {quality_topic(spec.pipeline)}")
     for changelog, source_topic in quality_changelog_topics(spec).items():
         topics.add(f"quality state: {changelog} (compacted, partitioned like {source_topic})")
     Console().print(tree)

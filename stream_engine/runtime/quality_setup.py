@@ -1,26 +1,15 @@
-"""What the live worker adds for quality steps: their topics, and state from changelogs."""
+"""What the live worker adds for quality steps: state changelogs, restored on demand.
+
+The quality topic itself is a written topic of the pipeline (`PipelineSpec.topics_to_create`).
+"""
 
 from __future__ import annotations
 
-from connectors.kafka_admin import TopicRequest
 from connectors.kafka_changelog import read_partition
 from stream_engine.settings import Settings
-from stream_engine.spec import PipelineSpec, QualityStep
-from stream_engine.spec.quality_topics import quality_changelog_topics, quality_topic
+from stream_engine.spec import PipelineSpec
+from stream_engine.spec.quality_topics import quality_changelog_topics
 from stream_engine.topology import Topology
-
-
-def quality_topic_requests(spec: PipelineSpec) -> list[TopicRequest]:
-    """The quality topic: verdicts keyed by source, partition, window and rule.
-
-    Compacted like window results, never deleted by retention: a verdict's timestamp is
-    its window's event time, which for a backfill is far in the past.
-    """
-    if not any(isinstance(step, QualityStep) for step in spec.steps):
-        return []
-    d = spec.defaults
-    config = {"cleanup.policy": "compact"}
-    return [TopicRequest(quality_topic(spec.pipeline), d.partitions, d.replication, config)]
 
 
 def quality_changelogs(spec: PipelineSpec, partitions: dict[str, int]) -> dict[str, int]:

@@ -20,11 +20,7 @@ from stream_engine.monitor import MetricsServer, PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
 from stream_engine.runtime.kafka_loop import KafkaLoop
 from stream_engine.runtime.observe import WorkerObserver
-from stream_engine.runtime.quality_setup import (
-    quality_changelogs,
-    quality_topic_requests,
-    restore_quality_state,
-)
+from stream_engine.runtime.quality_setup import quality_changelogs, restore_quality_state
 from stream_engine.runtime.readiness import Readiness
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.runtime.table_delivery import TableDelivery
@@ -57,7 +53,6 @@ def preflight(spec: PipelineSpec, settings: Settings) -> list[str]:
         for name in spec.windows
     }
     changelogs.update(quality_changelogs(spec, found))
-    requests += quality_topic_requests(spec)
     existing = topic_partitions(admin, changelogs)
     for topic, partitions in changelogs.items():
         if topic in existing and existing[topic] != partitions:

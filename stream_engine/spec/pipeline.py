@@ -21,9 +21,10 @@ from stream_engine.spec.models import (
     TopicDefaults,
     WorkerSpec,
 )
+from stream_engine.spec.quality_topics import quality_topic
 from stream_engine.spec.references import reference_issues
 from stream_engine.spec.replays import ReplayJobSpec
-from stream_engine.spec.steps import EnrichStep, FilterStep, MapStep, Step
+from stream_engine.spec.steps import EnrichStep, FilterStep, MapStep, QualityStep, Step
 from stream_engine.spec.table_sinks import AnySink, TableSinkSpec, table_sink_issues
 from stream_engine.spec.windows import LateTopic, WindowSpec, changelog_topic
 from stream_engine.spec.windows_check import window_issues
@@ -133,13 +134,20 @@ class PipelineSpec(SpecModel):
         return list(dict.fromkeys(topics))
 
     def topics_written(self) -> list[str]:
-        """Sink topics, window result and late topics, then the dead-letter topic."""
+        """Sink topics, window result and late topics, the quality topic, then the
+        dead-letter topic."""
         topics = [s.topic for s in self.topic_sinks.values()]
         for window in self.windows.values():
             topics.append(window.sink.topic)
             if isinstance(window.late, LateTopic):
                 topics.append(window.late.topic)
+        if self.has_quality_steps:
+            topics.append(quality_topic(self.pipeline))
         return [*topics, self.dead_letter_topic]
+
+    @property
+    def has_quality_steps(self) -> bool:
+        return any(isinstance(step, QualityStep) for step in self.steps)
 
     def window_source(self, name: str) -> str:
         """The source feeding a window (the only one, unless the window names it)."""
@@ -178,6 +186,16 @@ class PipelineSpec(SpecModel):
                 topics.append(
                     _settings(window.late.topic, d.partitions, d.replication, d.retention)
                 )
+        if self.has_quality_steps:
+            # Verdicts are keyed by window, and timed by event time: compacted, no retention.
+            topics.append(
+                TopicSettings(
+                    quality_topic(self.pipeline),
+                    d.partitions,
+                    d.replication,
+                    {"cleanup.policy": "compact"},
+                )
+            )
         dlq = self.dead_letter
         dead = _settings(
             self.dead_letter_topic,

@@ -214,3 +214,11 @@ def test_quality_metrics_expose_exactly_the_documented_series(tmp_path: Path) ->
         ]
         + [f'stream_engine_quality_score{{pipeline="shop"}} {5 / 6}']
     )
+
+
+def test_the_quality_topic_is_a_written_topic_created_compacted(tmp_path: Path) -> None:
+    spec = build(tmp_path).spec
+    assert spec.topics_written() == ["out", "shop.quality", "shop.dlq"]
+    created = {t.name: t for t in spec.topics_to_create()}
+    assert created["shop.quality"].config == {"cleanup.policy": "compact"}
+    assert created["shop.quality"].partitions == spec.defaults.partitions
