@@ -104,7 +104,7 @@ class ParquetSink(Sink):
 
 
 def _file_name(row: SinkRow) -> str:
-    origin = row.origin
+    origin = getattr(row.origin, "origin", None) or row.origin  # the runtime wraps the record
     topic = getattr(origin, "topic", None)
     if topic is not None:
         return f"part-{topic}-{origin.partition}-{origin.offset:012d}.parquet"

@@ -16,7 +16,8 @@ from stream_engine.spec import FilterStep as FilterSpec
 from stream_engine.spec import MapStep as MapSpec
 from stream_engine.spec import PipelineSpec, ReferenceSpec, SinkSpec, SourceSpec
 from stream_engine.spec import QualityStep as QualitySpec
-from stream_engine.topology.batch import MicroBatch
+from stream_engine.topology.batch import MicroBatch, Record
+from stream_engine.topology.event_time import EventTimeError, event_time_ms
 from stream_engine.topology.quality_step import QualityStep
 from stream_engine.topology.reference import ReferenceTable
 from stream_engine.topology.result import BatchResult, SinkRecord, TableRow
@@ -233,12 +234,18 @@ class Topology:
 
     def _emit_table_rows(self, work: WorkingSet) -> None:
         source = work.result.source
-        for plan in self.table_sinks:
-            if plan.source is not None and plan.source != source:
-                continue
+        plans = [p for p in self.table_sinks if p.source is None or p.source == source]
+        if not plans:
+            return
+        field = self.spec.sources[source].event_time
+        times = [
+            _event_time(rec, value, field)
+            for rec, value in zip(work.records, work.values, strict=True)
+        ]
+        for plan in plans:
             rows = [
-                TableRow(plan.name, value, rec.timestamp_ms, rec)
-                for rec, value in zip(work.records, work.values, strict=True)
+                TableRow(plan.name, value, ts, rec)
+                for rec, value, ts in zip(work.records, work.values, times, strict=True)
             ]
             work.result.table_rows.extend(rows)
             work.result.counters.out[plan.name] += len(rows)
@@ -268,6 +275,20 @@ class Topology:
             "windows": {w.name: w.sink_topic for w in self.windows},
             "dead_letter": spec.dead_letter_topic,
         }
+
+
+def _event_time(rec: Record, value: dict[str, Any], field: str | None) -> int:
+    """The source's event-time field when it has one that parses, else the Kafka timestamp.
+
+    Sinks use it for Parquet date partitions and SCD2/fact defaults; a record whose field
+    does not parse still reaches the sinks (a window would dead-letter it).
+    """
+    if field is None:
+        return rec.timestamp_ms
+    try:
+        return event_time_ms(value.get(field), field)
+    except EventTimeError:
+        return rec.timestamp_ms
 
 
 def _table_label(sink: Any) -> str:
