@@ -133,3 +133,29 @@ def test_to_live_and_dry_run(kafka: KafkaKit, tmp_path: Path) -> None:
     )
     rows = [orjson.loads(x) for x in (tmp_path / "f" / "out.jsonl").read_bytes().splitlines()]
     assert sorted((r["p"], r["i"]) for r in rows) == [(0, 6), (0, 7), (1, 6), (1, 7)]
+
+
+def test_offsets_anchor_windows_on_the_event_time_at_the_start(
+    kafka: KafkaKit, tmp_path: Path
+) -> None:
+    """Event times far from the Kafka timestamps (1976, loaded today): --from offsets."""
+    source = kafka.topic("rng-ev")
+    name = kafka.unique("rng-ev")
+    producer = Producer(producer_config(kafka.settings))
+    for i in range(10):
+        value = orjson.dumps({"k": "a", "ts": 200_000_000_000 + i * 1000})
+        producer.produce(source, key=b"a", value=value, partition=0)
+    assert producer.flush(10) == 0
+    path = tmp_path / "ev.yaml"
+    path.write_text(
+        f"pipeline: {name}\nversion: 1\n"
+        f"sources: {{s: {{topic: {source}, key: k, event_time: ts}}}}\n"
+        f"sinks: {{out: {{topic: {name}-out}}}}\n"
+        f"windows: {{w: {{type: tumbling, size: 2s, key: k, aggregate: {{n: count}}, "
+        f"sink: {{topic: {name}-w}}}}}}\n"
+    )
+    outcome = _run(kafka, path, range_from="0:5", output=f"files:{tmp_path}/ev")
+    assert outcome.plan.sources[0].partitions[0].start == 0  # type: ignore[attr-defined]  # warm-up
+    rows = [orjson.loads(x) for x in (tmp_path / "ev" / "w.jsonl").read_bytes().splitlines()]
+    assert [(r["window_start"], r["n"]) for r in rows] == [(200_000_006_000, 2), (200_000_008_000, 2)]
+    assert outcome.summary.emitted["out"] == 5  # type: ignore[attr-defined]

@@ -9,14 +9,17 @@ before the start, so windows spanning the start see all their records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from stream_engine.errors import BrokerError, ConfigError
+from stream_engine.serde import decode_batch
 from stream_engine.spec import PipelineSpec
 from stream_engine.spec.replay_bounds import Bound, check_order, iso
 from stream_engine.topology import Topology
+from stream_engine.topology.event_time import EventTimeError, event_time_ms
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,26 @@ class ReplayPlan:
         }
 
 
+EventTime = Callable[[bytes | None, int], int]
+
+
+def event_time_reader(topology: Topology, source: str) -> EventTime:
+    """A record's event time as its windows see it (the Kafka timestamp when it has none)."""
+    field = topology.spec.sources[source].event_time
+    decoder = topology.decoders[source]
+
+    def read(raw: bytes | None, kafka_ms: int) -> int:
+        if field is None:
+            return kafka_ms
+        values, _errors = decode_batch(decoder, [raw])
+        try:
+            return event_time_ms((values[0] or {}).get(field), field)
+        except EventTimeError:
+            return kafka_ms
+
+    return read
+
+
 def warmup_ms(topology: Topology, source: str) -> int:
     """Largest (window span + grace) among the source's windows; 0 without windows."""
     spans = [w.operator.wdef.horizon_ms() for w in topology.windows if w.source == source]
@@ -103,16 +126,30 @@ def resolve(
             f"this one has {len(spec.sources)} ({', '.join(spec.sources)}): use times"
         )
     sources = [
-        _source(consumer, name, src.topic, start, end, warmup_ms(topology, name))
+        _source(
+            consumer,
+            name,
+            src.topic,
+            start,
+            end,
+            warmup_ms(topology, name),
+            event_time_reader(topology, name),
+        )
         for name, src in spec.sources.items()
     ]
     return ReplayPlan(start, end, sources)
 
 
 def _source(
-    consumer: Consumer, name: str, topic: str, start: Bound, end: Bound, warmup: int
+    consumer: Consumer,
+    name: str,
+    topic: str,
+    start: Bound,
+    end: Bound,
+    warmup: int,
+    event_time: EventTime,
 ) -> SourcePlan:
-    log = _Log(consumer, topic)
+    log = _Log(consumer, topic, event_time)
     for bound, option in ((start, "--from"), (end, "--to")):
         unknown = sorted(set(bound.offset_map) - set(log.marks))
         if unknown:
@@ -137,8 +174,8 @@ def _source(
 class _Log:
     """Watermarks and time lookups of one topic, with errors that name it."""
 
-    def __init__(self, consumer: Consumer, topic: str) -> None:
-        self.consumer, self.topic = consumer, topic
+    def __init__(self, consumer: Consumer, topic: str, event_time: EventTime) -> None:
+        self.consumer, self.topic, self.event_time = consumer, topic, event_time
         try:
             meta = consumer.list_topics(topic, timeout=10)
             info = meta.topics.get(topic)
@@ -162,8 +199,8 @@ class _Log:
         low, high = self.marks[partition]
         return high if found.offset < 0 else min(max(found.offset, low), high)
 
-    def timestamp_of(self, partition: int, offset: int) -> int | None:
-        """The Kafka timestamp of the record at `offset` (None at the end of the log)."""
+    def record_at(self, partition: int, offset: int) -> tuple[int, bytes | None] | None:
+        """(Kafka timestamp, value) of the record at `offset`; None at the end of the log."""
         if offset >= self.marks[partition][1]:
             return None
         self.consumer.assign([TopicPartition(self.topic, partition, offset)])
@@ -171,10 +208,15 @@ class _Log:
             for _ in range(20):
                 for msg in self.consumer.consume(1, 0.5):
                     if msg.error() is None:
-                        return int(msg.timestamp()[1])
+                        value = msg.value()
+                        return int(msg.timestamp()[1]), value if isinstance(value, bytes) else None
             raise BrokerError(f"cannot read offset {offset} of {self.topic}[{partition}]")
         finally:
             self.consumer.unassign()
+
+    def timestamp_of(self, partition: int, offset: int) -> int | None:
+        found = self.record_at(partition, offset)
+        return None if found is None else found[0]
 
     def partition(self, p: int, start: Bound, end: Bound, warmup: int) -> PartitionRange:
         low, high = self.marks[p]
@@ -193,12 +235,16 @@ class _Log:
             if start.kind == "offsets" or end.kind == "offsets":
                 raise ConfigError(f"--from offset {begin} is after --to offset {stop} in {where}")
             stop = begin  # times in order, but no record between them here
-        window_from = start.time_ms if start.kind == "time" else None
+        # Windows are emitted from the range's start in event time; the warm-up is found
+        # by Kafka timestamp. For offsets, both come from the record at the start offset.
+        window_from = anchor = start.time_ms if start.kind == "time" else None
         if start.kind == "offsets" and begin < high:
-            window_from = self.timestamp_of(p, begin)
+            found = self.record_at(p, begin)
+            if found is not None:
+                anchor, window_from = found[0], self.event_time(found[1], found[0])
         first = begin
-        if warmup and window_from is not None and begin > low:
-            first = min(self.offset_at(p, window_from - warmup), begin)
+        if warmup and anchor is not None and begin > low:
+            first = min(self.offset_at(p, anchor - warmup), begin)
         return PartitionRange(p, first, begin, stop, window_from)
 
     def _begin(self, p: int, start: Bound, low: int, high: int, where: str) -> int:

@@ -4,7 +4,8 @@ to the range, write it to a target, and flush the windows still open at the end.
 What is kept (DESIGN.md section 5, "Replay gives the live results when"):
 - sink records and dead letters only of records at or after the range's first offset
   (the warm-up before it only feeds the windows);
-- window results only of windows starting at or after the range's start time;
+- window results (and other per-window results, such as quality checks per event-time
+  window) only of windows starting at or after the range's start time;
 - never window-state changelog entries: replay state lives in memory and is dropped.
 """
 
@@ -103,8 +104,14 @@ class ReplayRun:
             if origin is not None:
                 if origin.offset >= begin:
                     outputs.append(out)
-            elif out.sink in self._windows and window_from is not None:
+            elif window_from is None:
+                outputs.append(out)
+            elif out.sink in self._windows:
                 if window_start(out) >= window_from:
+                    outputs.append(out)
+            elif out.record is not None and "window_start" in out.record:
+                # other per-window results (quality checks per event-time window)
+                if (out.record["window_start"] or 0) >= window_from:
                     outputs.append(out)
             else:
                 outputs.append(out)
