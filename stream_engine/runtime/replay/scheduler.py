@@ -124,6 +124,8 @@ class Scheduler:
         """Wait for each job's next cron time and run it; until stop() (or max_runs runs)."""
         start = self._now_ms()
         due = {name: next_fire_ms(job.schedule, start) for name, job in self.spec.replays.items()}
+        for name, at in sorted(due.items()):
+            log.info("replay job %s: next run at %s", name, iso(at))
         done: list[JobRun] = []
         while not self._stopping and (max_runs is None or len(done) < max_runs):
             name = min(due, key=lambda n: (due[n], n))
@@ -136,4 +138,5 @@ class Scheduler:
             due[name] = next_fire_ms(
                 self.spec.replays[name].schedule, max(due[name], self._now_ms())
             )
+            log.info("replay job %s: next run at %s", name, iso(due[name]))
         return done
