@@ -160,3 +160,23 @@ def test_offsets_anchor_windows_on_the_event_time_at_the_start(
     got = [(r["window_start"], r["n"]) for r in rows]
     assert got == [(200_000_006_000, 2), (200_000_008_000, 2)]
     assert outcome.summary.emitted["out"] == 5  # type: ignore[attr-defined]
+
+
+def test_table_sinks_backfill_live_tables_or_go_to_shadow_topics(
+    kafka: KafkaKit, tmp_path: Path
+) -> None:
+    import duckdb
+
+    path, _source, name = _setup(kafka, tmp_path)
+    text = path.read_text().replace(
+        "sinks: {", "sinks: {db: {type: duckdb, path: wh.duckdb, table: ev, mode: append}, "
+    )
+    path.write_text(text)
+    outcome = _run(kafka, path, range_from="0:3", range_to="0:8", to_live=True)
+    assert outcome.summary.emitted["db"] == 5  # type: ignore[attr-defined]
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        assert sorted(r[0] for r in con.execute("SELECT i FROM ev").fetchall()) == [3, 4, 5, 6, 7]
+    kafka.created += [f"{t}.replay.{name}" for t in ("db", f"{name}-out", f"{name}.dlq")]
+    _run(kafka, path, range_from="0:3", range_to="0:5", run_id=name)
+    shadow = kafka.read_all(f"db.replay.{name}", expected=2)
+    assert sorted(orjson.loads(m.value)["i"] for m in shadow) == [3, 4]

@@ -1,6 +1,7 @@
 """Replay outputs as tables: one JSONL (or Parquet) file per sink, or DuckDB tables.
 
-A row is the decoded output record (a sink record's projected fields, a window result).
+A row is the decoded output record (a sink record's projected fields, a window result,
+or the row a table/file sink of the pipeline would have written).
 Records without a decoded form (late records sent to a late topic, session tombstones)
 become `{"_key": ..., "_value": ...}` rows; dead letters go to `dead_letters` with the
 envelope's fields. The DuckDB target writes JSONL first and loads each file as a table,
@@ -14,6 +15,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -22,6 +24,7 @@ import orjson
 from stream_engine.dlq import DeadLetter
 from stream_engine.errors import ConfigError, StreamEngineError
 from stream_engine.topology import SinkRecord
+from stream_engine.topology.result import TableRow
 
 DEAD_LETTERS = "dead_letters"
 _TABLE_NAME = re.compile(r"[^A-Za-z0-9_]")
@@ -89,12 +92,20 @@ class FilesTarget:
         opts = orjson.OPT_APPEND_NEWLINE
         handle.write(b"".join(orjson.dumps(r, default=_default, option=opts) for r in rows))
 
-    def write(self, source: str, outputs: list[SinkRecord], letters: list[DeadLetter]) -> None:
+    def write(
+        self,
+        source: str,
+        outputs: list[SinkRecord],
+        letters: list[DeadLetter],
+        rows: Sequence[TableRow] = (),
+    ) -> None:
         by_sink: dict[str, list[dict[str, Any]]] = {}
         for out in outputs:
             by_sink.setdefault(table_name(out.sink), []).append(output_row(out))
-        for table, rows in by_sink.items():
-            self._add(table, rows)
+        for row in rows:  # table and file sinks of the pipeline: their rows as they are
+            by_sink.setdefault(table_name(row.sink), []).append(row.values)
+        for table, values in by_sink.items():
+            self._add(table, values)
         if letters:
             self._add(DEAD_LETTERS, [dead_letter_row(letter) for letter in letters])
 
@@ -129,8 +140,14 @@ class DuckDBTarget:
         self._staging = Path(tempfile.mkdtemp(prefix="stream-engine-replay-"))
         self._files = FilesTarget(self._staging)
 
-    def write(self, source: str, outputs: list[SinkRecord], letters: list[DeadLetter]) -> None:
-        self._files.write(source, outputs, letters)
+    def write(
+        self,
+        source: str,
+        outputs: list[SinkRecord],
+        letters: list[DeadLetter],
+        rows: Sequence[TableRow] = (),
+    ) -> None:
+        self._files.write(source, outputs, letters, rows)
 
     def close(self) -> None:
         import duckdb

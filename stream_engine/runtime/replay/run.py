@@ -6,6 +6,7 @@ What is kept (DESIGN.md section 5, "Replay gives the live results when"):
   (the warm-up before it only feeds the windows);
 - window results (and other per-window results, such as quality checks per event-time
   window) only of windows starting at or after the range's start time;
+- table and file sink rows like sink records (window rows like window results);
 - never window-state changelog entries: replay state lives in memory and is dropped.
 """
 
@@ -21,6 +22,7 @@ from stream_engine.runtime.replay.plan import PartitionRange
 from stream_engine.runtime.replay.summary import ReplaySummary
 from stream_engine.runtime.replay.targets import Target
 from stream_engine.topology import BatchResult, MicroBatch, Record, SinkRecord, Topology
+from stream_engine.topology.result import TableRow
 
 Observer = Callable[[list[SinkRecord], list[DeadLetter], bool], None]
 
@@ -116,10 +118,12 @@ class ReplayRun:
             else:
                 outputs.append(out)
         letters = [d for d in result.dead_letters if d.offset >= begin]
-        if outputs or letters:
+        rows = [row for row in result.table_rows if _row_in_range(row, begin, window_from)]
+        if outputs or letters or rows:
             self.summary.emitted.update(o.sink for o in outputs)
+            self.summary.emitted.update(row.sink for row in rows)
             self.summary.dead_letters.update(d.reason for d in letters)
-            self.target.write(result.source, outputs, letters)
+            self.target.write(result.source, outputs, letters, rows)
             for observe in self.observers:
                 observe(outputs, letters, flushed)
         return len(outputs)
@@ -139,6 +143,14 @@ class ReplayRun:
         if found and self.summary.dead_letters:
             out["dead letters"] = found
         return out
+
+
+def _row_in_range(row: TableRow, begin: int, window_from: int | None) -> bool:
+    """Table and file sink rows: by their record's offset, window rows by window start."""
+    if row.origin is not None:
+        return row.origin.offset >= begin
+    start = row.values.get("window_start")
+    return window_from is None or not isinstance(start, int) or start >= window_from
 
 
 def window_start(out: SinkRecord) -> int:

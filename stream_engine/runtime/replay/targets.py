@@ -8,21 +8,32 @@ worker's Delivery, so refusals and dead-letter envelopes behave exactly as live.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Protocol
+
+import orjson
 
 from connectors.kafka_admin import TopicRequest, ensure_topics, wait_for_cluster
 from stream_engine.dlq import DeadLetter
 from stream_engine.runtime.delivery import Delivery
+from stream_engine.runtime.table_delivery import TableDelivery
 from stream_engine.settings import Settings
 from stream_engine.spec import PipelineSpec
 from stream_engine.topology import BatchResult, SinkRecord
+from stream_engine.topology.result import TableRow
 
 FLUSH_EVERY = 100_000  # queued records between flushes: bounds memory, not correctness
 
 
 class Target(Protocol):
-    def write(self, source: str, outputs: list[SinkRecord], letters: list[DeadLetter]) -> None:
-        """Write one batch's kept outputs and dead letters."""
+    def write(
+        self,
+        source: str,
+        outputs: list[SinkRecord],
+        letters: list[DeadLetter],
+        rows: Sequence[TableRow] = (),
+    ) -> None:
+        """Write one batch's kept outputs, dead letters and table/file sink rows."""
 
     def close(self) -> None:
         """Make everything written durable."""
@@ -61,11 +72,30 @@ class KafkaTarget:
         self.delivery.dlq_topic = self._topic(spec.dead_letter_topic)
         self._queued = 0
         self._refused: Counter[str] = Counter()
+        # Table and file sinks: the live tables with --to-live (a backfill, written as the
+        # worker writes them), else JSON records on shadow topics `<sink>.replay.<run-id>`.
+        self.tables = TableDelivery.from_spec(spec) if live else None
+        self._admin, self._defaults = admin, spec.defaults
+        self._row_topics: set[str] = set()
 
     def _topic(self, topic: str) -> str:
-        return self._map.get(topic) or (topic if self.live else shadow_topic(topic, self.run_id))
+        found = self._map.get(topic)
+        if found is not None or topic in self._row_topics:
+            return found or topic
+        return topic if self.live else shadow_topic(topic, self.run_id)
 
-    def write(self, source: str, outputs: list[SinkRecord], letters: list[DeadLetter]) -> None:
+    def write(
+        self,
+        source: str,
+        outputs: list[SinkRecord],
+        letters: list[DeadLetter],
+        rows: Sequence[TableRow] = (),
+    ) -> None:
+        if rows:
+            if self.tables is not None:
+                self.tables.deliver([BatchResult(source, table_rows=list(rows))], self.delivery)
+            else:
+                outputs = [*outputs, *self._row_records(rows)]
         if not self.live:
             topic = self._topic
             outputs = [
@@ -86,6 +116,27 @@ class KafkaTarget:
         if self._queued >= FLUSH_EVERY:
             self._flush()
 
+    def _row_records(self, rows: Sequence[TableRow]) -> list[SinkRecord]:
+        """Rows of table/file sinks as JSON records on `<sink>.replay.<run-id>` (shadow)."""
+        new = {shadow_topic(r.sink, self.run_id) for r in rows} - self._row_topics
+        if new:
+            d = self._defaults
+            ensure_topics(self._admin, [TopicRequest(t, d.partitions, d.replication) for t in new])
+            self._row_topics |= new
+        return [
+            SinkRecord(
+                r.sink,
+                shadow_topic(r.sink, self.run_id),
+                None,
+                orjson.dumps(r.values, default=str),
+                r.timestamp_ms,
+                (),
+                r.values,
+                r.origin,
+            )
+            for r in rows
+        ]
+
     def _flush(self) -> None:
         report = self.delivery.flush()
         self._refused.update(out.sink for out in report.rerouted_from)
@@ -94,6 +145,8 @@ class KafkaTarget:
     def close(self) -> None:
         self._flush()
         self.delivery.close()
+        if self.tables is not None:
+            self.tables.close()
 
     def destinations(self) -> dict[str, str]:
         return {t: f"kafka:{self._topic(t)}" for t in self._map}

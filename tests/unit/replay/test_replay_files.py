@@ -182,3 +182,29 @@ def test_duckdb_and_parquet_targets_hold_the_same_tables(tmp_path: Path) -> None
     assert dead == [(7, "eval_error")]
     table = pq.read_table(tmp_path / "pq" / "minute.parquet").to_pylist()
     assert {(r["key"], r["window_start"]): (r["n"], r["total"]) for r in table} == expected
+
+
+def test_table_and_file_sinks_of_the_pipeline_become_tables(tmp_path: Path) -> None:
+    rows = _rows()
+    text = PIPELINE.replace(
+        "sinks:\n", "sinks:\n  db: {type: duckdb, path: wh.duckdb, table: events, mode: append}\n"
+    ).replace(
+        "    sink: {topic: minute}",
+        "    sink: {topic: minute, table: {type: duckdb, path: wh.duckdb, table: per_minute}}",
+    )
+    (tmp_path / "p.yaml").write_text(text)
+    spec = load_pipeline(tmp_path / "p.yaml")
+    out = tmp_path / "out"
+    summary = run_replay(
+        spec,
+        Topology.build(spec),
+        Settings(),
+        ReplayOptions(source_path=_write("jsonl", tmp_path, rows), output=f"files:{out}"),
+    ).summary
+    kept = [r for r in rows if r["amount"] >= 0]
+    got = [orjson.loads(x) for x in (out / "db.jsonl").read_bytes().splitlines()]
+    assert got == kept
+    table = [orjson.loads(x) for x in (out / "minute_table.jsonl").read_bytes().splitlines()]
+    assert {(r["key"], r["window_start"]): (r["n"], r["total"]) for r in table} == _expected(rows)
+    assert summary.emitted["db"] == len(kept)
+    assert not (tmp_path / "wh.duckdb").exists()  # the live warehouse is not touched

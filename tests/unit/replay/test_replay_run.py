@@ -4,6 +4,7 @@ starts, the end flush) and what it never writes (changelog entries)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from stream_engine.runtime.replay.run import Chunk, ReplayRun
 from stream_engine.runtime.replay.summary import ReplaySummary
 from stream_engine.spec import load_pipeline
 from stream_engine.topology import Record, SinkRecord, Topology
+from stream_engine.topology.result import TableRow
 
 PIPELINE = """
 pipeline: run
@@ -38,11 +40,19 @@ class Collect:
     def __init__(self) -> None:
         self.outputs: list[SinkRecord] = []
         self.letters: list[DeadLetter] = []
+        self.rows: list[TableRow] = []
         self.closed = False
 
-    def write(self, source: str, outputs: list[SinkRecord], letters: list[DeadLetter]) -> None:
+    def write(
+        self,
+        source: str,
+        outputs: list[SinkRecord],
+        letters: list[DeadLetter],
+        rows: Sequence[TableRow] = (),
+    ) -> None:
         self.outputs += outputs
         self.letters += letters
+        self.rows += rows
 
     def close(self) -> None:
         self.closed = True
