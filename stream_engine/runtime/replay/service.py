@@ -145,6 +145,11 @@ def run_replay(
         if options.dry_run:
             summary.dry_run = True
             return ReplayOutcome(summary, plan)
+        if options.workers > 1 and options.to_live and _has_table_sinks(spec):
+            raise ConfigError(
+                "--workers above 1 with --to-live would write the pipeline's table sinks from "
+                "several processes at once; use --workers 1"
+            )
         if options.workers > 1 and plan is not None and consumer is not None:
             consumer.close()  # nothing of librdkafka may be running when the workers fork
             consumer = None
@@ -168,6 +173,10 @@ def run_replay(
     if collector is not None and plan is not None:
         comparison = collector.compare(settings, spec, plan)
     return ReplayOutcome(summary, plan, comparison)
+
+
+def _has_table_sinks(spec: PipelineSpec) -> bool:
+    return bool(spec.table_sinks) or any(w.sink.table is not None for w in spec.windows.values())
 
 
 def _topic_chunks(consumer: Consumer, plan: ReplayPlan, batch_size: int) -> Iterator[Chunk]:
