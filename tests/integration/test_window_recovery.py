@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import signal
+import threading
+import time
 from pathlib import Path
 
 import orjson
@@ -81,12 +83,48 @@ def _run_to_end(worker: WorkerProcess, expected_in: int) -> None:
     ), worker.log[-3000:]
 
 
+def _produce_slowly(kafka: KafkaKit, topic: str, events: list[tuple[str, bytes]]) -> None:
+    """Events arrive while the crashing workers run, so every kill lands mid-stream."""
+    for at in range(0, len(events), 300):
+        kafka.produce(topic, events[at : at + 300])
+        time.sleep(0.15)
+
+
 def test_sigkill_three_times_matches_an_uninterrupted_run(
     kafka: KafkaKit, tmp_path: Path, runtime: str
 ) -> None:
     source = kafka.topic("win-src", partitions=3)
-    kafka.produce(source, _events())
+    crash_path, crash = _pipeline(tmp_path, kafka, source, "crash")
+    producer = threading.Thread(target=_produce_slowly, args=(kafka, source, _events()))
+    producer.start()
+    rng = random.Random(5)
+    consumed_before_kill = []
+    try:
+        for attempt in range(3):
+            worker = WorkerProcess(
+                crash_path, kafka.bootstrap, tmp_path, f"crash{attempt}", runtime
+            ).start()
+            # killed a random moment after it is ready, whatever it is doing then
+            assert worker.wait_until(lambda w=worker: w.get("/ready")[0] == 200, timeout_s=60), (
+                worker.log[-3000:]
+            )
+            # Faust is ready before it fetches; let it start consuming if records are left
+            worker.wait_until(
+                lambda w=worker: metric_sum(w.metrics(), "stream_engine_records_in_total") > 0,
+                timeout_s=15,
+            )
+            time.sleep(rng.uniform(0.1, 1.0))
+            consumed_before_kill.append(
+                metric_sum(worker.metrics(), "stream_engine_records_in_total")
+            )
+            assert worker.proc is not None
+            worker.proc.send_signal(signal.SIGKILL)
+            worker.proc.wait(30)
+    finally:
+        producer.join()
+    assert sum(consumed_before_kill) > 0, consumed_before_kill
 
+    # the uninterrupted reference reads the same partitions in the same offset order
     ref_path, ref = _pipeline(tmp_path, kafka, source, "ref")
     reference = WorkerProcess(ref_path, kafka.bootstrap, tmp_path, "reference").start()
     try:
@@ -94,24 +132,6 @@ def test_sigkill_three_times_matches_an_uninterrupted_run(
     finally:
         assert reference.terminate() == 0, reference.log[-3000:]
 
-    crash_path, crash = _pipeline(tmp_path, kafka, source, "crash")
-    rng = random.Random(5)
-    kills = 0
-    for attempt in range(3):
-        worker = WorkerProcess(
-            crash_path, kafka.bootstrap, tmp_path, f"crash{attempt}", runtime
-        ).start()
-        threshold = rng.randrange(300, 2500)
-        assert worker.wait_until(
-            lambda w=worker, t=threshold: (
-                metric_sum(w.metrics(), "stream_engine_records_in_total") >= t
-            ),
-            timeout_s=120,
-        ), worker.log[-3000:]
-        assert worker.proc is not None
-        worker.proc.send_signal(signal.SIGKILL)
-        worker.proc.wait(30)
-        kills += 1
     final = WorkerProcess(crash_path, kafka.bootstrap, tmp_path, "final", runtime).start()
     try:
         expected = _last_values(kafka, f"{ref}-minute")
@@ -127,7 +147,6 @@ def test_sigkill_three_times_matches_an_uninterrupted_run(
         ), _diff(_last_values(kafka, f"{crash}-sessions"), expected_sessions)
     finally:
         assert final.terminate() == 0, final.log[-3000:]
-    assert kills == 3
     got = _last_values(kafka, f"{crash}-minute")
     assert got == expected, _diff(got, expected)
     # no record counted twice: per-minute counts add up to what the reference counted
