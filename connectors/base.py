@@ -77,6 +77,24 @@ class Sink(ABC):
         """Release connections; a closed sink may not be used again."""
 
 
+class BufferedSink(Sink):
+    """A sink that holds added rows in memory until `flush` takes them all at once."""
+
+    def __init__(self) -> None:
+        self._rows: list[SinkRow] = []
+
+    def add(self, rows: Sequence[SinkRow]) -> None:
+        self._rows.extend(rows)
+
+    def reset(self) -> None:
+        self._rows = []
+
+    def _take(self) -> list[SinkRow]:
+        """The rows added since the last flush; the buffer starts empty again."""
+        rows, self._rows = self._rows, []
+        return rows
+
+
 class Source(ABC):
     """A bounded read of an external system in pages; `commit` persists the position."""
 

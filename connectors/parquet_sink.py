@@ -19,13 +19,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors.base import Rejection, Sink, SinkRow, SinkSchemaError, SinkUnavailableError
+from connectors.base import BufferedSink, Rejection, SinkRow, SinkSchemaError, SinkUnavailableError
 from connectors.sql.types import parse_timestamp
 
 DATE = "date"
 
 
-class ParquetSink(Sink):
+class ParquetSink(BufferedSink):
     def __init__(
         self,
         name: str,
@@ -33,23 +33,17 @@ class ParquetSink(Sink):
         partition_by: str | None = DATE,
         fields: Sequence[str] | None = None,
     ) -> None:
+        super().__init__()
         self.name = name
         self.path = path
         self.partition_by = partition_by
         self.fields = list(fields) if fields is not None else None
-        self._rows: list[SinkRow] = []
-
-    def add(self, rows: Sequence[SinkRow]) -> None:
-        self._rows.extend(rows)
-
-    def reset(self) -> None:
-        self._rows = []
 
     def close(self) -> None:
         self._rows = []
 
     def flush(self) -> list[Rejection]:
-        rows, self._rows = self._rows, []
+        rows = self._take()
         parts: dict[str, list[dict[str, Any]]] = {}
         rejected: list[Rejection] = []
         first: dict[str, SinkRow] = {}

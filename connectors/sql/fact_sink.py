@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from connectors.base import Rejection, Sink, SinkRow
+from connectors.base import BufferedSink, Rejection, SinkRow
 from connectors.sql.database import quote
 from connectors.sql.scd2_sink import EFFECTIVE, EXPIRATION, default_surrogate
 from connectors.sql.table_sink import TableSink
@@ -41,7 +41,7 @@ class DimensionRef:
         return self.surrogate or default_surrogate(self.table)
 
 
-class FactSink(Sink):
+class FactSink(BufferedSink):
     def __init__(
         self,
         table_sink: TableSink,
@@ -51,6 +51,7 @@ class FactSink(Sink):
         missing: Missing = "dead_letter",
         unknown_key: int = -1,
     ) -> None:
+        super().__init__()
         self.name = table_sink.name
         self.table_sink = table_sink
         self.db = table_sink.db
@@ -59,19 +60,12 @@ class FactSink(Sink):
         self.event_time = event_time
         self.missing = missing
         self.unknown_key = unknown_key
-        self._rows: list[SinkRow] = []
-
-    def add(self, rows: Sequence[SinkRow]) -> None:
-        self._rows.extend(rows)
-
-    def reset(self) -> None:
-        self._rows = []
 
     def close(self) -> None:
         self.table_sink.close()
 
     def flush(self) -> list[Rejection]:
-        rows, self._rows = self._rows, []
+        rows = self._take()
         rejected: list[Rejection] = []
         timed: list[tuple[SinkRow, Any]] = []
         for row in rows:

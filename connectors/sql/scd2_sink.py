@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.base import Rejection, Sink, SinkRow
+from connectors.base import BufferedSink, Rejection, SinkRow
 from connectors.sql.database import Database, quote, split_table
 from connectors.sql.scd2_plan import OPEN_END, Version, apply_version
 from connectors.sql.types import Column, parse_timestamp, plan_columns, to_db
@@ -27,7 +27,7 @@ def default_surrogate(table: str) -> str:
     return split_table(table)[1].removeprefix("dim_") + "_sk"
 
 
-class Scd2Sink(Sink):
+class Scd2Sink(BufferedSink):
     def __init__(
         self,
         name: str,
@@ -39,6 +39,7 @@ class Scd2Sink(Sink):
         effective_from: str | None = None,
         fields: Sequence[str] | None = None,
     ) -> None:
+        super().__init__()
         self.name = name
         self.db = db
         self.table = table
@@ -48,19 +49,12 @@ class Scd2Sink(Sink):
         self.effective_from = effective_from
         self.fields = list(fields) if fields is not None else None
         self.managed = frozenset({self.surrogate, EFFECTIVE, EXPIRATION, CURRENT})
-        self._rows: list[SinkRow] = []
-
-    def add(self, rows: Sequence[SinkRow]) -> None:
-        self._rows.extend(rows)
-
-    def reset(self) -> None:
-        self._rows = []
 
     def close(self) -> None:
         self.db.close()
 
     def flush(self) -> list[Rejection]:
-        rows, self._rows = self._rows, []
+        rows = self._take()
         observed, rejected = self._observations(rows)
         if observed:
             with self.db.transaction():

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from connectors.base import Rejection, Sink, SinkRow
+from connectors.base import BufferedSink, Rejection, SinkRow
 from connectors.sql.database import Database, quote
 from connectors.sql.types import Column, plan_columns
 
@@ -23,7 +23,7 @@ Mode = Literal["append", "upsert", "replace_partition"]
 STAGE = "se_stage"
 
 
-class TableSink(Sink):
+class TableSink(BufferedSink):
     def __init__(
         self,
         name: str,
@@ -34,6 +34,7 @@ class TableSink(Sink):
         partition_by: str | None = None,
         fields: Sequence[str] | None = None,
     ) -> None:
+        super().__init__()
         self.name = name
         self.db = db
         self.table = table
@@ -41,16 +42,9 @@ class TableSink(Sink):
         self.key = list(key)
         self.partition_by = partition_by
         self.fields = list(fields) if fields is not None else None
-        self._rows: list[SinkRow] = []
-
-    def add(self, rows: Sequence[SinkRow]) -> None:
-        self._rows.extend(rows)
-
-    def reset(self) -> None:
-        self._rows = []
 
     def flush(self) -> list[Rejection]:
-        rows, self._rows = self._rows, []
+        rows = self._take()
         values, rejected = self.prepare(rows)
         if values:
             self.write(values)
