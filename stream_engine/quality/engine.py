@@ -30,7 +30,7 @@ from stream_engine.quality.checks.schema import schema_problems
 from stream_engine.quality.checks.stats import TableStats
 from stream_engine.quality.checks.uniqueness import duplicate_rows, key_of
 from stream_engine.quality.checks.values import column, quote
-from stream_engine.quality.results import MAX_SAMPLES, CheckResult, Severity
+from stream_engine.quality.results import MAX_SAMPLES, CheckResult, Severity, share_result
 from stream_engine.quality.rules import (
     AggregateCheck,
     AnomalyCheck,
@@ -74,27 +74,21 @@ class RecordFailures:
 
     def result(self, frame: pd.DataFrame | None = None) -> CheckResult:
         """The verdict: passes when the share of passing rows is at least ``mostly``."""
-        failing = self.count
-        share = (self.rows - failing) / self.rows if self.rows else 1.0
         first = np.flatnonzero(self.failing)[:MAX_SAMPLES].tolist()
         words = self.messages(first)
         samples = tuple(
             {"row": pos, "values": _row_values(frame, self.columns, pos), "message": words[pos]}
             for pos in first
         )
-        return CheckResult(
-            rule=self.rule,
-            type=self.type,
-            severity=self.severity,
-            passed=share >= self.mostly,
-            observed=share,
-            expected=f"share of rows passing >= {self.mostly:g}",
-            columns=self.columns,
-            failing=failing,
-            rows=self.rows,
-            mostly=self.mostly,
-            samples=samples,
-            message=f"{failing} of {self.rows} rows fail" if failing else "",
+        return share_result(
+            self.rule,
+            self.type,
+            self.severity,
+            self.columns,
+            self.mostly,
+            self.rows,
+            self.count,
+            samples,
         )
 
 
@@ -174,7 +168,6 @@ class TableChecker:
         repeated = duplicate_rows(frame, check.columns)
         rows = len(frame)
         failing = int(repeated.sum())
-        share = (rows - failing) / rows if rows else 1.0
         samples: list[Any] = []
         seen: set[str] = set()
         for pos in np.flatnonzero(repeated).tolist():
@@ -185,18 +178,15 @@ class TableChecker:
                 samples.append(key)
             if len(samples) == MAX_SAMPLES:
                 break
-        return CheckResult(
-            rule=check.rule_id,
-            type=check.type,
-            severity=check.severity,
-            passed=share >= check.mostly,
-            observed=share,
-            expected=f"share of rows passing >= {check.mostly:g}",
-            columns=check.columns,
-            failing=failing,
-            rows=rows,
-            mostly=check.mostly,
-            samples=tuple(samples),
+        return share_result(
+            check.rule_id,
+            check.type,
+            check.severity,
+            check.columns,
+            check.mostly,
+            rows,
+            failing,
+            tuple(samples),
             details={"duplicates": failing},
             message=f"{failing} duplicate rows" if failing else "",
         )

@@ -63,6 +63,45 @@ class CheckResult:
         }
 
 
+def share_result(
+    rule: str,
+    type: str,
+    severity: Severity,
+    columns: tuple[str, ...],
+    mostly: float,
+    rows: int,
+    failing: int,
+    samples: tuple[Any, ...] = (),
+    *,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+    window_start: int | None = None,
+    window_end: int | None = None,
+) -> CheckResult:
+    """A row-counting rule's verdict: it passes when the share of passing rows is at least
+    ``mostly`` (an empty dataset passes). One definition for datasets and windows alike."""
+    share = (rows - failing) / rows if rows else 1.0
+    if message is None:
+        message = f"{failing} of {rows} rows fail" if failing else ""
+    return CheckResult(
+        rule=rule,
+        type=type,
+        severity=severity,
+        passed=share >= mostly,
+        observed=share,
+        expected=f"share of rows passing >= {mostly:g}",
+        columns=columns,
+        failing=failing,
+        rows=rows,
+        mostly=mostly,
+        samples=samples,
+        details=dict(details or {}),
+        window_start=window_start,
+        window_end=window_end,
+        message=message,
+    )
+
+
 def json_value(value: Any) -> Any:
     """Make a value JSON-safe: numpy scalars to Python, NaN/inf to None, others to str."""
     if hasattr(value, "item") and not isinstance(value, list | tuple | dict | str | bytes):

@@ -26,7 +26,7 @@ from stream_engine.quality.engine import (
     TableChecker,
     aggregate_result,
 )
-from stream_engine.quality.results import MAX_SAMPLES, CheckResult, Severity
+from stream_engine.quality.results import MAX_SAMPLES, CheckResult, Severity, share_result
 from stream_engine.quality.rules import AnomalyCheck, TableRules, UniquenessCheck
 from stream_engine.quality.stream_state import Entry, QualityState, WindowTally
 from stream_engine.spec.durations import format_duration
@@ -220,22 +220,17 @@ class StreamChecker:
         ]
         by_rule: dict[str, CheckResult] = {}
         for rule, kind, columns, severity, mostly in counted:
-            failing = tally.failing.get(rule, 0)
-            share = (rows - failing) / rows if rows else 1.0
-            by_rule[rule] = CheckResult(
-                rule=rule,
-                type=kind,
-                severity=severity,
-                passed=share >= mostly,
-                observed=share,
-                expected=f"share of rows passing >= {mostly:g}",
-                columns=columns,
-                failing=failing,
-                rows=rows,
-                mostly=mostly,
-                samples=tuple(tally.samples.get(rule, ())),
-                message=f"{failing} of {rows} rows fail" if failing else "",
-                **window,  # type: ignore[arg-type]
+            by_rule[rule] = share_result(
+                rule,
+                kind,
+                severity,
+                columns,
+                mostly,
+                rows,
+                tally.failing.get(rule, 0),
+                tuple(tally.samples.get(rule, ())),
+                window_start=window["window_start"],
+                window_end=window["window_end"],
             )
         now_ms = self.clock() * 1000
         for check in table.aggregate_checks:
