@@ -98,7 +98,7 @@ def _wait_visible(admin: AdminClient, names: list[str], timeout_s: float = 15) -
 
 
 def delete_topics(admin: AdminClient, names: Iterable[str]) -> None:
-    names = list(names)
+    names = list(dict.fromkeys(names))  # librdkafka crashes on a name given twice
     if not names:
         return
     for future in admin.delete_topics(names, operation_timeout=30).values():

@@ -81,3 +81,12 @@ def _watermarks(
                 continue
             reason = err.str() if isinstance(err, KafkaError) else str(exc)
             raise BrokerError(f"cannot restore {topic}[{partition}]: {reason}") from None
+
+
+def log_end_offset(settings: Settings, topic: str, partition: int) -> int:
+    """The offset the next record of `topic[partition]` will get."""
+    consumer = Consumer(consumer_config(settings, None, **{"group.id": "stream-engine.probe"}))
+    try:
+        return _watermarks(consumer, topic, partition)[1]
+    finally:
+        consumer.close()

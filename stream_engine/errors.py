@@ -31,3 +31,7 @@ class ExpressionError(ConfigError):
 
 class DataSourceError(StreamEngineError):
     """A data file, database table or topic range that cannot be read (corrupt, unreachable)."""
+
+
+class StateError(StreamEngineError):
+    """Stored state that cannot belong to this pipeline's input (reset it to start over)."""

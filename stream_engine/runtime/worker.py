@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 from connectors.kafka_admin import TopicRequest, ensure_topics, topic_partitions, wait_for_cluster
-from connectors.kafka_changelog import read_partition
+from connectors.kafka_changelog import log_end_offset, read_partition
 from connectors.kafka_reference import ReferenceLoader
-from stream_engine.errors import BrokerError
+from stream_engine.errors import BrokerError, StateError
 from stream_engine.monitor import MetricsServer, PipelineMetrics
 from stream_engine.runtime.delivery import Delivery
 from stream_engine.runtime.kafka_loop import KafkaLoop
@@ -68,8 +68,13 @@ def preflight(spec: PipelineSpec, settings: Settings) -> list[str]:
     return ensure_topics(admin, requests)
 
 
-def restore_state(settings: Settings, topic: str, partition: int) -> PartitionState:
+def restore_state(
+    settings: Settings, spec: PipelineSpec, window: str, partition: int
+) -> PartitionState:
+    topic = spec.changelog_topic(window)
+    source = spec.sources[spec.window_source(window)].topic
     state = PartitionState.from_changelog(read_partition(settings, topic, partition))
+    check_state_source(settings, state, spec, topic, source, partition)
     log.info(
         "restored %s[%d]: watermark %s, %d open windows",
         topic,
@@ -78,6 +83,36 @@ def restore_state(settings: Settings, topic: str, partition: int) -> PartitionSt
         sum(1 for _ in state.open_windows()),
     )
     return state
+
+
+def check_state_source(
+    settings: Settings,
+    state: PartitionState,
+    spec: PipelineSpec,
+    changelog: str,
+    source: str,
+    partition: int,
+) -> None:
+    """Refuse window state written for another log: its offsets would skip records silently."""
+    if state.offset is None:
+        state.source = source
+        return
+    reset = f"run `stream-engine reset` for {spec.pipeline} v{spec.version} or raise its version"
+    if state.source is not None and state.source != source:
+        raise StateError(
+            f"window state in {changelog}[{partition}] was written for topic {state.source!r}, "
+            f"not {source!r}: {reset}"
+        )
+    end = log_end_offset(settings, source, partition)
+    if state.offset >= end:
+        raise StateError(
+            f"window state in {changelog}[{partition}] has processed {source}[{partition}] up "
+            f"to offset {state.offset}, but that partition ends at {end} (deleted and "
+            f"recreated?): {reset}"
+        )
+    if state.source is None:
+        state.source = source
+        state.dirty_wm = True
 
 
 def run_worker(
@@ -139,9 +174,7 @@ def _run(
     server.start()
     log.info("metrics on http://%s:%d/metrics", settings.metrics_host, server.port)
     created = preflight(spec, settings)
-    topology.restore = lambda window, partition: restore_state(
-        settings, spec.changelog_topic(window), partition
-    )
+    topology.restore = lambda window, partition: restore_state(settings, spec, window, partition)
     restore_quality_state(topology, settings)
     if created:
         log.info("created topics: %s", ", ".join(created))

@@ -111,10 +111,13 @@ class PartitionState:
     ``windows``/``markers``: open and closed tumbling/hopping windows by (key, start).
     ``keys``: session and sliding state by key. ``offset``: last source offset processed;
     inputs at or below it were applied before (e.g. before a crash) and are skipped.
+    ``source``: the topic those offsets belong to, so a restore can refuse state that was
+    written for another topic (offsets of another log would skip records silently).
     """
 
     watermark: int | None = None
     offset: int | None = None
+    source: str | None = None
     windows: dict[tuple[str, int], WindowState] = field(default_factory=dict)
     markers: dict[tuple[str, int], WindowState] = field(default_factory=dict)
     keys: dict[str, KeyState] = field(default_factory=dict)
@@ -148,7 +151,10 @@ class PartitionState:
             ks = self.keys.get(key)
             entries.append((key_entry(key), ks.to_json() if ks else None))
         if with_wm:
-            entries.append((WM_ENTRY, {"watermark": self.watermark, "offset": self.offset}))
+            wm: dict[str, Any] = {"watermark": self.watermark, "offset": self.offset}
+            if self.source is not None:
+                wm["source"] = self.source
+            entries.append((WM_ENTRY, wm))
         self.dirty_windows.clear()
         self.dirty_keys.clear()
         self.dirty_wm = False
@@ -166,6 +172,7 @@ class PartitionState:
                 continue
             if entry == WM_ENTRY:
                 state.watermark, state.offset = value["watermark"], value["offset"]
+                state.source = value.get("source")
             elif entry.startswith("w|"):
                 ws = WindowState.from_json(value)
                 (state.markers if ws.closed else state.windows)[(ws.key, ws.start)] = ws

@@ -17,6 +17,7 @@ from typing import Any
 
 import faust
 
+from stream_engine.errors import StateError
 from stream_engine.runtime.readiness import by_topic
 from stream_engine.runtime.runner import BatchRunner
 from stream_engine.settings import Settings
@@ -82,12 +83,12 @@ async def _finish(work: asyncio.Future[None]) -> None:
         _die(exc)
 
 
-def _die(exc: BaseException) -> None:
+def _die(exc: BaseException, during: str = "a delivery failure") -> None:
     """Stop at once without acking: the batch's offsets stay uncommitted, nothing is lost."""
-    if isinstance(exc, QualityHalt):  # on_error: halt; the message says which record and rule
+    if isinstance(exc, QualityHalt | StateError):  # the message says what and how to go on
         log.critical("worker stopping: %s", exc)
     else:
-        log.critical("worker stopping on a delivery failure: %s", exc)
+        log.critical("worker stopping on %s: %s", during, exc)
     logging.shutdown()
     os._exit(70)
 
@@ -158,8 +159,11 @@ def build_app(
 
     async def on_assigned(_sender: Any, assigned: Any, **_kwargs: Any) -> None:
         # The full assignment (eager rebalancing); partitions kept from before are no-ops.
-        for topic, partitions in by_topic(assigned).items():
-            await asyncio.to_thread(runner.assign_partitions, topic, partitions)
+        try:
+            for topic, partitions in by_topic(assigned).items():
+                await asyncio.to_thread(runner.assign_partitions, topic, partitions)
+        except Exception as exc:  # Faust would log a traceback and carry on without state
+            _die(exc, "restoring state")
 
     app.on_partitions_revoked.connect(on_revoked, weak=False)  # type: ignore[arg-type]
     app.on_partitions_assigned.connect(on_assigned, weak=False)  # type: ignore[arg-type]
