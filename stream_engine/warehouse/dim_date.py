@@ -33,6 +33,8 @@ def read_holidays(path: Path) -> dict[dt.date, str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ConfigError(f"cannot read the holiday file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     holidays: dict[dt.date, str] = {}
     for number, line in enumerate(lines, start=1):
         text = line.strip()

@@ -55,3 +55,10 @@ def test_bad_ranges() -> None:
         dim_date_rows(dt.date(2024, 2, 1), dt.date(2024, 1, 1))
     with pytest.raises(ConfigError, match=r"1\.\.12"):
         dim_date_rows(dt.date(2024, 1, 1), dt.date(2024, 1, 2), fiscal_start_month=13)
+
+
+def test_a_binary_holiday_file_is_a_config_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.txt"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ConfigError, match=r"holidays\.txt: not UTF-8 text"):
+        read_holidays(path)
