@@ -114,7 +114,10 @@ def read_frame(path: Path | str) -> pd.DataFrame:
     except _NoColumnarForm:
         frames = [_file_frame(f) for f in files]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    frame: pd.DataFrame = _concat(path, tables).to_pandas()
+    try:
+        frame: pd.DataFrame = _concat(path, tables).to_pandas()
+    except UnicodeDecodeError as exc:  # a column name Arrow kept as bytes
+        raise DataSourceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     return frame
 
 

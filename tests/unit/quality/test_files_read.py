@@ -113,6 +113,7 @@ def test_empty_csv_cell_is_null_for_strings(tmp_path: Path) -> None:
         ("bad.avro", b"Obj\x01zz", DataSourceError, r"bad.avro: cannot read avro file"),
         ("bad.jsonl", b'{"a": 1}\n{"a":\n', DataSourceError, r"bad.jsonl: line 2: invalid JSON"),
         ("list.jsonl", b"[1, 2]\n", DataSourceError, r"list.jsonl: line 1: not a JSON object"),
+        ("latin1.csv", b"\xff\xfe\x00id\n1\n", DataSourceError, r"latin1.csv: .*(utf-8|UTF-8)"),
     ],
 )
 def test_bad_inputs_are_one_line_errors_naming_the_file(
