@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from connectors.kafka_admin import wait_for_cluster
 from connectors.kafka_config import consumer_config
 from connectors.kafka_reader import ConsumedMessage, end_offsets, to_consumed
 from stream_engine.errors import BrokerError, ConfigError, DecodeError
@@ -95,6 +96,8 @@ def read_topic_range(text: str, settings: Settings, idle_timeout_s: float = 30) 
 
 
 def _consume(spec: TopicRange, settings: Settings, idle_timeout_s: float) -> list[ConsumedMessage]:
+    # As every command: one line naming the address, not librdkafka's connection log lines.
+    wait_for_cluster(settings, timeout_s=idle_timeout_s)
     consumer = Consumer(consumer_config(settings, None, **{"group.id": "stream-engine.validate"}))
     try:
         try:

@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from stream_engine.errors import ConfigError
+from stream_engine.errors import BrokerError, ConfigError
 from stream_engine.quality.loader import parse_rules
 from stream_engine.quality.offline import choose_table
 from stream_engine.quality.sources import open_source
-from stream_engine.quality.sources.kafka_range import parse_range_bound, parse_topic_range
+from stream_engine.quality.sources.kafka_range import (
+    parse_range_bound,
+    parse_topic_range,
+    read_topic_range,
+)
 from stream_engine.quality.sources.postgres_table import split_dsn
 from stream_engine.quality.sources.uri import scheme_of
 from stream_engine.settings import Settings
@@ -134,3 +138,13 @@ def test_table_choice() -> None:
         choose_table(two, None, "x", "r.yaml")
     with pytest.raises(ConfigError, match=r"r.yaml: no table 'x' \(tables: orders, users\)"):
         choose_table(two, "x", "users", "r.yaml")
+
+
+def test_unreachable_broker_is_one_line_and_librdkafka_stays_quiet(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1")
+    with pytest.raises(BrokerError, match=r"no Kafka broker answered at 127\.0\.0\.1:1") as caught:
+        read_topic_range("kafka://t", settings, idle_timeout_s=1)
+    assert "\n" not in str(caught.value)
+    assert capfd.readouterr().err == ""
