@@ -16,7 +16,14 @@ from stream_engine.quality.schema_rules import ColumnSchema, Scalar, Severity, c
 from stream_engine.spec.base import SpecModel
 from stream_engine.spec.durations import Duration
 from stream_engine.spec.errors import Issue, describe_value, issues_error, spec_error
-from stream_engine.spec.fieldtypes import DurationValue, Expression, FieldName, Integer, Name
+from stream_engine.spec.fieldtypes import (
+    DurationValue,
+    Expression,
+    FieldName,
+    Integer,
+    Name,
+    PositiveDuration,
+)
 
 RECORD_LEVEL = ("range", "expression", "referential_integrity")
 AGGREGATE = ("null_rate", "row_count", "freshness", "distribution", "anomaly")
@@ -317,7 +324,7 @@ class TableRules(SpecModel):
 
     schema_: list[ColumnSchema] = Field(default_factory=list, alias="schema")
     checks: list[Check] = Field(default_factory=list)
-    per: DurationValue = DEFAULT_PER  # event-time window of aggregate checks in a stream
+    per: PositiveDuration = DEFAULT_PER  # event-time window of aggregate checks in a stream
     grace: DurationValue = Duration(0)  # how late a record may be for its window in a stream
     dedup_span: DurationValue | None = None  # stream uniqueness: how long a key is kept
     on_error: Literal["dead_letter", "halt"] = "dead_letter"
@@ -334,13 +341,6 @@ class TableRules(SpecModel):
         ]
         if issues:
             raise issues_error(issues)
-        return value
-
-    @field_validator("per")
-    @classmethod
-    def _per_positive(cls, value: Duration) -> Duration:
-        if value.ms == 0:
-            raise spec_error("expected a duration longer than 0")
         return value
 
     @model_validator(mode="after")

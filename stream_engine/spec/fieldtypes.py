@@ -84,6 +84,12 @@ def _duration(value: Any) -> Duration:
     )
 
 
+def _positive_duration(value: Duration) -> Duration:
+    if value.ms == 0:
+        raise spec_error("expected a duration longer than 0")
+    return value
+
+
 PipelineName = Annotated[str, AfterValidator(_pipeline_name)]
 """The pipeline's name; it becomes part of topic, group and metric names."""
 
@@ -108,3 +114,6 @@ DurationValue = Annotated[
     PlainSerializer(str, return_type=str),
 ]
 """A duration written with a unit; dumps back to the same text form."""
+
+PositiveDuration = Annotated[DurationValue, AfterValidator(_positive_duration)]
+"""A duration that must be longer than 0 (a retention, a timeout, a window length)."""

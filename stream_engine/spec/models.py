@@ -8,28 +8,25 @@ directory) live here so they report the exact key; rules across sections live in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from stream_engine.spec.base import SpecModel
 from stream_engine.spec.durations import Duration
 from stream_engine.spec.errors import Issue, issues_error, spec_error
-from stream_engine.spec.fieldtypes import DurationValue, FieldName, Integer, TopicName
+from stream_engine.spec.fieldtypes import (
+    DurationValue,
+    FieldName,
+    Integer,
+    PositiveDuration,
+    TopicName,
+)
 
 Format = Literal["json", "avro"]
 
 REGISTRY_FILE = "registry.yaml"
 MAX_BATCH_WAIT = Duration(60_000)
-
-
-def _positive(value: Duration) -> Duration:
-    if value.ms == 0:
-        raise spec_error("expected a duration longer than 0")
-    return value
-
-
-Retention = Annotated[DurationValue, AfterValidator(_positive)]
 
 
 def _base_dir(info: ValidationInfo) -> Path | None:
@@ -68,7 +65,7 @@ class TopicDefaults(_Section):
 
     partitions: Integer = Field(4, ge=1)
     replication: Integer = Field(1, ge=1)
-    retention: Retention | None = None  # None: the broker's default
+    retention: PositiveDuration | None = None  # None: the broker's default
 
 
 class WorkerSpec(_Section):
@@ -157,7 +154,7 @@ class SinkSpec(_TopicIO):
     fields: list[FieldName] | None = None  # None: every field
     partitions: Integer | None = Field(None, ge=1)  # None: defaults.partitions
     replication: Integer | None = Field(None, ge=1)  # None: defaults.replication
-    retention: Retention | None = None  # None: defaults.retention
+    retention: PositiveDuration | None = None  # None: defaults.retention
 
     @field_validator("fields")
     @classmethod
@@ -173,7 +170,7 @@ class DeadLetterSpec(_Section):
     topic: TopicName | None = None  # None: "<pipeline>.dlq"
     partitions: Integer | None = Field(None, ge=1)
     replication: Integer | None = Field(None, ge=1)
-    retention: Retention | None = None
+    retention: PositiveDuration | None = None
     max_message_bytes: Integer = Field(1_000_000, ge=1024, le=100_000_000)
 
 

@@ -25,7 +25,7 @@ from stream_engine.errors import ConfigError
 from stream_engine.spec.base import SpecModel
 from stream_engine.spec.durations import Duration
 from stream_engine.spec.errors import spec_error
-from stream_engine.spec.fieldtypes import DurationValue, Integer
+from stream_engine.spec.fieldtypes import DurationValue, Integer, PositiveDuration
 from stream_engine.spec.replay_bounds import check_order, parse_bound
 
 _OUTPUTS = ("kafka", "files:DIR", "duckdb:PATH")
@@ -41,7 +41,7 @@ class ReplayJobSpec(SpecModel):
     output: str = "kafka"
     to_live: bool = False
     flush: bool = True
-    timeout: DurationValue = Duration(30 * 60_000)
+    timeout: PositiveDuration = Duration(30 * 60_000)
     retries: Integer = Field(3, ge=0, le=20)
     backoff: DurationValue = Duration(30_000)
 
@@ -69,13 +69,6 @@ class ReplayJobSpec(SpecModel):
         kind, _, where = value.partition(":")
         if kind not in ("kafka", "files", "duckdb") or (kind != "kafka") != bool(where):
             raise spec_error(f"invalid output {value!r}: expected {', '.join(_OUTPUTS)}")
-        return value
-
-    @field_validator("timeout")
-    @classmethod
-    def _positive(cls, value: Duration) -> Duration:
-        if value.ms == 0:
-            raise spec_error("expected a duration longer than 0")
         return value
 
     @model_validator(mode="after")
