@@ -77,7 +77,13 @@ class FilesTarget:
     def __init__(self, directory: Path, fmt: Literal["jsonl", "parquet"] = "jsonl") -> None:
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"--output files:{directory}: {directory} is a file, not a folder")
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StreamEngineError(
+                f"--output files:{directory}: cannot make the folder {directory}: "
+                f"{exc.strerror or exc}"
+            ) from None
         self.directory, self.fmt = directory, fmt
         self._files: dict[str, IO[bytes]] = {}
         self._rows: dict[str, list[dict[str, Any]]] = {}

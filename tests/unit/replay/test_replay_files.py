@@ -208,3 +208,14 @@ def test_table_and_file_sinks_of_the_pipeline_become_tables(tmp_path: Path) -> N
     assert {(r["key"], r["window_start"]): (r["n"], r["total"]) for r in table} == _expected(rows)
     assert summary.emitted["db"] == len(kept)
     assert not (tmp_path / "wh.duckdb").exists()  # the live warehouse is not touched
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_error_line(tmp_path: Path) -> None:
+    from stream_engine.errors import StreamEngineError
+    from stream_engine.runtime.replay.file_targets import FilesTarget
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StreamEngineError, match=r"cannot make the folder .*file/out: ") as caught:
+        FilesTarget(blocker / "out")
+    assert "\n" not in str(caught.value)
