@@ -20,7 +20,7 @@ from connectors.base import plain_values
 from connectors.files import iter_records
 from connectors.sql.types import parse_timestamp
 from stream_engine.cli.errors import EXIT_FAILURE, handle_errors
-from stream_engine.cli.produce_file import _check_topic
+from stream_engine.cli.produce_file import topic_producer
 from stream_engine.errors import ConfigError
 from stream_engine.producer import EventProducer
 from stream_engine.producer.client import Delivery
@@ -62,17 +62,18 @@ def load(
     if (fmt == "avro") != (schema is not None):
         raise ConfigError("--schema is required with --format avro, and only used with it")
     settings = load_settings()
-    producer = EventProducer(
+    producer = topic_producer(
+        settings,
         topic,
-        format="avro" if fmt == "avro" else "json",
+        fmt=fmt,
         schema=schema,
         schema_id=schema_id,
         schema_dir=schema_dir,
-        key_field=key,
-        settings=settings,
+        key=key,
+        create=create,
+        partitions=partitions,
     )
     try:
-        _check_topic(settings, topic, create, partitions)
         sent, failed, seconds = _send(producer, path, fmt, timestamp)
     finally:
         producer.close()

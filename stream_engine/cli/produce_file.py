@@ -33,20 +33,17 @@ def produce_file(
 ) -> int:
     """Send the file; print failures (stderr) and the summary (stdout); return failures."""
     stream, total = _open(file)
-    producer = EventProducer(  # schema problems surface here, before the cluster is asked
+    producer = topic_producer(
+        settings,
         topic,
-        format="avro" if fmt == "avro" else "json",
+        fmt=fmt,
         schema=schema,
         schema_id=schema_id,
         schema_dir=schema_dir,
-        key_field=key,
-        settings=settings,
+        key=key,
+        create=create,
+        partitions=partitions,
     )
-    try:
-        _check_topic(settings, topic, create, partitions)
-    except BaseException:
-        producer.close()
-        raise
     name = label(file)
     shown = 0
 
@@ -72,6 +69,40 @@ def produce_file(
         f"({fmt}) in {summary.seconds:.1f}s; failed {summary.failed}; by partition: {spread}"
     )
     return summary.failed
+
+
+def topic_producer(
+    settings: Settings,
+    topic: str,
+    *,
+    fmt: str,
+    schema: Path | None,
+    schema_id: int | None,
+    schema_dir: Path | None,
+    key: str | None,
+    create: bool,
+    partitions: int,
+) -> EventProducer:
+    """A producer for an existing topic (or one made with `create`), for the file commands.
+
+    Schema problems surface first, before the cluster is asked; the producer is closed
+    when the topic check fails.
+    """
+    producer = EventProducer(
+        topic,
+        format="avro" if fmt == "avro" else "json",
+        schema=schema,
+        schema_id=schema_id,
+        schema_dir=schema_dir,
+        key_field=key,
+        settings=settings,
+    )
+    try:
+        _check_topic(settings, topic, create, partitions)
+    except BaseException:
+        producer.close()
+        raise
+    return producer
 
 
 def _check_topic(settings: Settings, topic: str, create: bool, partitions: int) -> None:
