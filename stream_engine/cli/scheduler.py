@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from pathlib import Path
 
 import typer
@@ -83,7 +84,10 @@ def history(
     """Show the most recent scheduled runs: status, duration, records and outputs."""
     from stream_engine.runtime.replay.history import History
 
-    runs = History(history_dir).read(job)[-limit:]
+    store = History(history_dir)
+    runs = store.read(job)[-limit:]
+    if store.damaged:
+        print(f"warning: skipped {store.damaged} damaged line(s) in {store.path}", file=sys.stderr)
     if as_json:
         for r in runs:
             typer.echo(json.dumps(r.to_json()))

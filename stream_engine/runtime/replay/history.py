@@ -40,10 +40,46 @@ class JobRun:
         return asdict(self)
 
 
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "job": str,
+    "pipeline": str,
+    "scheduled_at": str,
+    "started_at": str,
+    "status": str,
+    "attempts": int,
+    "duration_s": (int, float),
+    "range_from": str,
+    "range_to": str,
+    "run_id": str,
+    "records_read": int,
+    "emitted": dict,
+    "dead_letters": dict,
+    "error": (str, type(None)),
+}
+
+
+def _parse_run(line: bytes) -> JobRun | None:
+    """The run of one history line, or None when the line is damaged or mistyped."""
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not set(data) <= set(_FIELD_TYPES):
+        return None
+    if any(not isinstance(data[k], t) for k, t in _FIELD_TYPES.items() if k in data):
+        return None
+    try:
+        return JobRun(**data)
+    except TypeError:  # a required field is missing
+        return None
+
+
 class History:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = directory / HISTORY_FILE
+        self.damaged = 0
+        """Lines the last read() skipped (damaged or mistyped), for the caller to report."""
 
     def append(self, run: JobRun) -> None:
         try:
@@ -54,14 +90,19 @@ class History:
             raise ConfigError(f"cannot write the run history {self.path}: {exc.strerror}") from None
 
     def read(self, job: str | None = None) -> list[JobRun]:
-        """Runs in the order they finished; a damaged line is skipped, not fatal."""
+        """Runs in the order they finished; a damaged line is skipped and counted, not fatal."""
+        self.damaged = 0
         if not self.path.exists():
             return []
+        try:
+            lines = self.path.read_bytes().splitlines()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the run history {self.path}: {exc.strerror}") from None
         runs = []
-        for line in self.path.read_bytes().splitlines():
-            try:
-                run = JobRun(**orjson.loads(line))
-            except (orjson.JSONDecodeError, TypeError):
+        for line in lines:
+            run = _parse_run(line)
+            if run is None:
+                self.damaged += bool(line.strip())
                 continue
             if job is None or run.job == job:
                 runs.append(run)
