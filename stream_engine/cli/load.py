@@ -133,5 +133,9 @@ def _timestamp_ms(value: dict[str, Any], field: str | None) -> int | None:
     if raw is None:
         raise ValueError(f"timestamp field {field!r} is missing or null")
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return int(raw)
-    return int(parse_timestamp(raw).timestamp() * 1000)
+        ms = raw
+    else:
+        ms = parse_timestamp(raw).timestamp() * 1000
+    if not 0 <= ms < 2**63:  # also NaN and infinities: Kafka timestamps are int64 ms from 1970
+        raise ValueError(f"timestamp field {field!r} is not a time Kafka can carry: {raw}")
+    return int(ms)
