@@ -120,7 +120,10 @@ def mask_dsn(text: str) -> str:
 
 
 def plain_values(row: dict[str, Any]) -> dict[str, Any]:
-    """Database values as JSON-friendly ones: times as ISO-8601, decimals as floats."""
+    """Database values as JSON-friendly ones: times as ISO-8601, decimals as floats.
+
+    Intervals become seconds; other non-JSON values (inet, ranges) their text form.
+    """
     out: dict[str, Any] = {}
     for name, value in row.items():
         if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -131,5 +134,9 @@ def plain_values(row: dict[str, Any]) -> dict[str, Any]:
             value = str(value)
         elif isinstance(value, bytes | memoryview):
             value = bytes(value).hex()
+        elif isinstance(value, dt.timedelta):  # interval: seconds, a number like other numerics
+            value = value.total_seconds()
+        elif not isinstance(value, str | int | float | bool | dict | list | None):
+            value = str(value)  # inet, ranges, ...: their text form rather than a failed run
         out[name] = value
     return out
