@@ -51,7 +51,8 @@ class LocalPostgres:
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             pwd.getpwnam("postgres")  # KeyError if the package did not create the user
-            self._as_user = ["runuser", "-u", "postgres", "--"]
+            runuser = shutil.which("runuser") or "/usr/sbin/runuser"  # sbin may be off PATH
+            self._as_user = [runuser, "-u", "postgres", "--"]
 
     @property
     def admin_dsn(self) -> str:
