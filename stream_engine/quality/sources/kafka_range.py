@@ -19,7 +19,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from connectors.kafka_admin import wait_for_cluster
 from connectors.kafka_config import consumer_config
-from connectors.kafka_reader import ConsumedMessage, end_offsets, to_consumed
+from connectors.kafka_reader import ConsumedMessage, end_offsets, fetch_ranges, to_consumed
 from stream_engine.errors import BrokerError, ConfigError, DecodeError
 from stream_engine.quality.sources.base import Dataset
 from stream_engine.quality.sources.uri import parse_uri
@@ -153,31 +153,8 @@ def _offsets(
 def _read(
     consumer: Consumer, topic: str, ranges: dict[int, tuple[int, int]], idle_timeout_s: float
 ) -> list[ConsumedMessage]:
-    if not ranges:
-        return []
-    consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ranges.items()])
-    remaining = set(ranges)
-    got: list[ConsumedMessage] = []
-    last_progress = time.monotonic()
-    while remaining:
-        msg = consumer.poll(0.5)
-        if msg is None or msg.error():
-            # The last offsets of a range may be transaction markers that are never delivered.
-            for tp in consumer.position([TopicPartition(topic, p) for p in remaining]):
-                if tp.offset >= ranges[tp.partition][1]:
-                    remaining.discard(tp.partition)
-            if remaining and time.monotonic() - last_progress > idle_timeout_s:
-                raise BrokerError(f"reading {topic!r} stalled for {idle_timeout_s:.0f}s")
-            continue
-        last_progress = time.monotonic()
-        consumed = to_consumed(msg)
-        if consumed.partition not in remaining:
-            continue
-        end = ranges[consumed.partition][1]
-        if consumed.offset < end:
-            got.append(consumed)
-        if consumed.offset >= end - 1:
-            remaining.discard(consumed.partition)
-            consumer.incremental_unassign([TopicPartition(topic, consumed.partition)])
-    got.sort(key=lambda m: (m.partition, m.offset))
-    return got
+    by_partition: dict[int, list[ConsumedMessage]] = {p: [] for p in ranges}
+    for got, _ in fetch_ranges(consumer, topic, ranges, to_consumed, stall_s=idle_timeout_s):
+        for partition, messages in got.items():
+            by_partition[partition].extend(messages)
+    return [m for p in sorted(by_partition) for m in by_partition[p]]
