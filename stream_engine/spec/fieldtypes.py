@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator
 
 from stream_engine.spec.durations import Duration, parse_duration
-from stream_engine.spec.errors import describe_value, spec_error
+from stream_engine.spec.errors import Issue, describe_value, issues_error, spec_error
 
 _PIPELINE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
@@ -90,6 +90,20 @@ def _positive_duration(value: Duration) -> Duration:
     return value
 
 
+def _field_list(names: list[str]) -> list[str]:
+    if not names:
+        raise spec_error("expected at least one field (leave the key out to keep every field)")
+    seen: set[str] = set()
+    issues = []
+    for i, name in enumerate(names):
+        if name in seen:
+            issues.append(Issue((i,), f"field {name!r} is listed twice"))
+        seen.add(name)
+    if issues:
+        raise issues_error(issues)
+    return names
+
+
 PipelineName = Annotated[str, AfterValidator(_pipeline_name)]
 """The pipeline's name; it becomes part of topic, group and metric names."""
 
@@ -98,6 +112,9 @@ Name = Annotated[str, AfterValidator(_name)]
 
 FieldName = Annotated[str, AfterValidator(_field_name)]
 """A record field as expressions can reference it: an identifier (case kept)."""
+
+FieldList = Annotated[list[FieldName], AfterValidator(_field_list)]
+"""A projection: at least one field (omit the key to keep every field), none listed twice."""
 
 TopicName = Annotated[str, AfterValidator(_topic_name)]
 """A name Kafka accepts for a topic."""

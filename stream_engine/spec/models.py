@@ -14,9 +14,10 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from stream_engine.spec.base import SpecModel
 from stream_engine.spec.durations import Duration
-from stream_engine.spec.errors import Issue, issues_error, spec_error
+from stream_engine.spec.errors import spec_error
 from stream_engine.spec.fieldtypes import (
     DurationValue,
+    FieldList,
     FieldName,
     Integer,
     PositiveDuration,
@@ -151,17 +152,10 @@ class SinkSpec(_TopicIO):
     """A topic that receives the records that passed every step."""
 
     key: FieldName | None = None  # None: keep the input record's key
-    fields: list[FieldName] | None = None  # None: every field
+    fields: FieldList | None = None  # None: every field
     partitions: Integer | None = Field(None, ge=1)  # None: defaults.partitions
     replication: Integer | None = Field(None, ge=1)  # None: defaults.replication
     retention: PositiveDuration | None = None  # None: defaults.retention
-
-    @field_validator("fields")
-    @classmethod
-    def _fields_listed_once(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None:
-            check_field_list(value)
-        return value
 
 
 class DeadLetterSpec(_Section):
@@ -178,17 +172,3 @@ class MetricsSpec(_Section):
     """The Prometheus endpoint of the worker."""
 
     port: Integer | None = Field(None, ge=1, le=65535)  # None: the runtime's default
-
-
-def check_field_list(names: list[str]) -> None:
-    """Refuse an empty projection (omit the key instead) and names listed twice."""
-    if not names:
-        raise spec_error("expected at least one field (leave the key out to keep every field)")
-    seen: set[str] = set()
-    issues = []
-    for i, name in enumerate(names):
-        if name in seen:
-            issues.append(Issue((i,), f"field {name!r} is listed twice"))
-        seen.add(name)
-    if issues:
-        raise issues_error(issues)

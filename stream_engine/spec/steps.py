@@ -28,8 +28,7 @@ from stream_engine.spec.errors import (
     spec_error,
     unknown_key_message,
 )
-from stream_engine.spec.fieldtypes import Expression, FieldName, Name
-from stream_engine.spec.models import check_field_list
+from stream_engine.spec.fieldtypes import Expression, FieldList, FieldName, Name
 
 STEP_KINDS = ("enrich", "filter", "map", "quality")
 # Step kinds of the design that later versions add.
@@ -67,7 +66,7 @@ class EnrichStep(_StepBase):
 
     table: Name
     on: FieldName
-    fields: list[FieldName] | None = None  # None: every field of the table's record
+    fields: FieldList | None = None  # None: every field of the table's record
     missing: MissingPolicy = "dead_letter"  # what to do when the lookup finds nothing
     prefix: str = ""  # prepended to the added field names
 
@@ -82,13 +81,6 @@ class EnrichStep(_StepBase):
         if "index" in body:
             raise issues_error([Issue(("index",), unknown_key_message("index", cls.yaml_keys()))])
         return body
-
-    @field_validator("fields")
-    @classmethod
-    def _fields_listed_once(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None:
-            check_field_list(value)
-        return value
 
     @field_validator("prefix")
     @classmethod

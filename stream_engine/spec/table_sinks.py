@@ -23,8 +23,8 @@ from pydantic import (
 from stream_engine.spec.base import SpecModel
 from stream_engine.spec.durations import Duration
 from stream_engine.spec.errors import Issue, spec_error
-from stream_engine.spec.fieldtypes import DurationValue, FieldName, Integer, Name
-from stream_engine.spec.models import SinkSpec, check_field_list
+from stream_engine.spec.fieldtypes import DurationValue, FieldList, FieldName, Integer, Name
+from stream_engine.spec.models import SinkSpec
 
 TableMode = Literal["append", "upsert", "replace_partition", "scd2", "fact"]
 _TABLE = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -48,14 +48,7 @@ class DimensionSpec(SpecModel):
 
 class _FileOrTableSink(SpecModel):
     source: Name | None = None  # only records of this source (default: every source)
-    fields: list[FieldName] | None = None  # None: every field
-
-    @field_validator("fields")
-    @classmethod
-    def _fields_listed_once(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None:
-            check_field_list(value)
-        return value
+    fields: FieldList | None = None  # None: every field
 
 
 class DatabaseSinkSpec(_FileOrTableSink):
