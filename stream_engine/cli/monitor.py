@@ -33,10 +33,11 @@ def monitor(
         help="Only this topic (repeatable; default: every topic the "
         "group has committed offsets for).",
     ),
-    interval: float = typer.Option(5.0, min=0.1, help="Seconds between samples."),
+    interval: float = typer.Option(5.0, min=0.1, max=86_400, help="Seconds between samples."),
     window: float | None = typer.Option(
         None,
         min=0.1,
+        max=604_800,
         help="Evaluation window in seconds for the status (default: 12 intervals; with "
         "--once: one interval).",
     ),
@@ -61,6 +62,8 @@ def monitor(
     window); STALL (offset not moving while lag > 0); STOP (no commits for longer
     than the window); REWIND (offset moved back). See docs/monitor.md.
     """
+    if not group.strip():
+        raise fail("--group must name a consumer group, got an empty string", 2)
     if json_output and not once:
         raise fail("--json needs --once", 2)
     if once and serve is not None:
