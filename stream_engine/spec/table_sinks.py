@@ -71,6 +71,14 @@ class DatabaseSinkSpec(_FileOrTableSink):
     unknown_key: Integer = -1  # fact, with missing: unknown
     retry_for: DurationValue = Duration(30_000)  # keep retrying an unavailable database
 
+    @field_validator("type", mode="before")
+    @classmethod
+    def _known_type(cls, value: Any) -> Any:
+        # Entries with another type land here; name parquet too, not only this model's types.
+        if value not in ("duckdb", "postgres"):
+            raise spec_error(f"expected one of duckdb, postgres, parquet, got {value!r}")
+        return value
+
     @field_validator("key", mode="before")
     @classmethod
     def _one_or_more(cls, value: Any) -> Any:

@@ -71,3 +71,11 @@ def test_bad_table_sinks(tmp_path: Path, sink: str, message: str) -> None:
     with pytest.raises(PipelineFileError) as info:
         load(tmp_path, f"  x: {sink}\n")
     assert any(message in line for line in info.value.errors), info.value.errors
+
+
+def test_an_unknown_sink_type_lists_every_type(tmp_path: Path) -> None:
+    with pytest.raises(PipelineFileError) as caught:
+        load(tmp_path, "  o: {type: mysql, table: t}\n")
+    assert str(caught.value).endswith(
+        "sinks.o.type: expected one of duckdb, postgres, parquet, got 'mysql'"
+    )
