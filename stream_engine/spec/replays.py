@@ -51,8 +51,13 @@ class ReplayJobSpec(SpecModel):
         from croniter import croniter
 
         if not croniter.is_valid(value):
+            problem = (
+                "a field is out of range or malformed"
+                if len(value.split()) == 5
+                else "expected five fields"
+            )
             raise spec_error(
-                f"invalid cron schedule {value!r}: expected five fields, "
+                f"invalid cron schedule {value!r}: {problem}, "
                 "minute hour day month weekday (e.g. '0 3 * * *')"
             )
         return value

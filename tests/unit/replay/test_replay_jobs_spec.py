@@ -57,6 +57,10 @@ def test_a_job_with_defaults_and_one_with_everything() -> None:
             {"schedule": "0 3 * *", "from": "24h"},
             "replays.j.schedule: invalid cron schedule '0 3 * *'",
         ),
+        (
+            {"schedule": "61 * * * *", "from": "24h"},
+            "invalid cron schedule '61 * * * *': a field is out of range",
+        ),
         ({"schedule": "@daily"}, "replays.j.from: "),
         ({"schedule": "@daily", "from": "1h", "to": "2h"}, "replays.j: from "),
         (
