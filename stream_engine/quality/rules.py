@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from stream_engine.quality.schema_rules import ColumnSchema, Scalar, Severity, check_rule_id
 from stream_engine.spec.base import SpecModel
@@ -43,6 +43,9 @@ DEFAULT_PER = Duration(60_000)
 
 
 class _Check(SpecModel):
+    # A NaN bound makes every comparison false (a range would pass any value): refuse it.
+    model_config = ConfigDict(allow_inf_nan=False)
+
     type: str
     id: str | None = None
     severity: Severity = "error"

@@ -247,3 +247,18 @@ def test_table_lookup_names_the_choices() -> None:
         rules.table(None)
     with pytest.raises(KeyError, match="no table 'c' in the rules file"):
         rules.table("c")
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        {"type": "range", "column": "a", "min": float("nan"), "max": 5},
+        {"type": "range", "column": "a", "max": float("nan")},
+        {"type": "distribution", "column": "a", "expected_mean": float("nan")},
+        {"type": "anomaly", "metric": "row_count", "z_threshold": float("inf")},
+    ],
+)
+def test_nan_and_infinite_numbers_are_refused(check: Any) -> None:
+    # A NaN bound made every comparison false: the range check passed any value.
+    (line,) = errors(table(checks=[check]))
+    assert "finite number" in line
