@@ -44,10 +44,12 @@ class NumberStats:
             return
         if self.shift is None:
             self.shift = float(values[0])
-        centered = values - self.shift
-        self.count += len(values)
-        self.s1 = _fold(self.s1, centered)
-        self.s2 = _fold(self.s2, centered * centered)
+        # Values near the float limit overflow to inf (the verdict shows it); no numpy warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            centered = values - self.shift
+            self.count += len(values)
+            self.s1 = _fold(self.s1, centered)
+            self.s2 = _fold(self.s2, centered * centered)
         low, high = float(values.min()), float(values.max())
         self.low = low if self.low is None else min(self.low, low)
         self.high = high if self.high is None else max(self.high, high)
