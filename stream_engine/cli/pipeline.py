@@ -110,7 +110,7 @@ def worker(
         help="Append a JSONL run log here, one line per interval (see docs/analyzer.md).",
     ),
     run_log_interval: float = typer.Option(
-        10.0, min=0.1, help="Seconds between run-log lines (with --run-log)."
+        10.0, min=0.1, max=86_400, help="Seconds between run-log lines (with --run-log)."
     ),
 ) -> None:
     """Run the pipeline as a long-running worker until SIGTERM (finishes the batch in flight)."""
@@ -121,6 +121,8 @@ def worker(
     spec, _ = load_topology(pipeline)
     if run_log is not None and not run_log.parent.is_dir():
         raise fail(f"--run-log: directory {run_log.parent} does not exist", 2)
+    if run_log is not None and run_log.is_dir():
+        raise fail(f"--run-log: {run_log} is a directory, expected a file", 2)
     from stream_engine.runtime.worker import run_worker
 
     code = run_worker(
