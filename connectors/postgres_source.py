@@ -81,6 +81,14 @@ class PostgresIncrementalSource(Source):
         if self._conn is not None:
             self._conn.close()
 
+    def null_watermark_rows(self) -> int:
+        """Rows whose watermark is null: no cursor can reach them, so the caller warns."""
+        query = sql.SQL("SELECT count(*) FROM {t} WHERE {wm} IS NULL").format(
+            t=self._table(), wm=sql.Identifier(self.watermark)
+        )
+        row = self._retrying(lambda: self._connection().execute(query).fetchone())
+        return int(row[0]) if row else 0
+
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)

@@ -7,6 +7,7 @@ sent twice; a compacted topic or an upsert sink keyed by the primary key absorbs
 
 from __future__ import annotations
 
+import sys
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -92,6 +93,7 @@ def extract(
     producer = EventProducer(topic, key_field=message_key or key, settings=settings)
     total = 0
     try:
+        _warn_null_watermarks(source, table, watermark)
         while True:
             sent = _run_once(source, producer, watermark)
             total += sent
@@ -102,6 +104,16 @@ def extract(
         producer.close()
         source.close()
     typer.echo(f"extracted {total} rows of {table} into {topic}; cursor {_cursor_text(source)}")
+
+
+def _warn_null_watermarks(source: PostgresIncrementalSource, table: str, watermark: str) -> None:
+    skipped = source.null_watermark_rows()
+    if skipped:
+        print(
+            f"warning: {skipped} rows of {table} have a null {watermark} and are never "
+            "extracted; give them a value",
+            file=sys.stderr,
+        )
 
 
 def _run_once(source: PostgresIncrementalSource, producer: EventProducer, watermark: str) -> int:

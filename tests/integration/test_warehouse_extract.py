@@ -149,3 +149,18 @@ def test_extract_command_sends_only_new_rows_and_masks_the_password(
     assert done.returncode == 1
     assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
     assert "hunter2" not in done.stderr and "***" in done.stderr
+
+
+def test_rows_with_a_null_watermark_are_counted_not_dropped_silently(
+    postgres_dsn: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE customers (id int PRIMARY KEY, updated_at timestamptz)")
+        conn.execute(
+            "INSERT INTO customers VALUES "
+            "(1, '2024-01-01'), (2, NULL), (3, NULL), (4, '2024-01-02')"
+        )
+    source = _source(postgres_dsn, tmp_path)
+    assert [row["id"] for page in source.pages() for row in page] == [1, 4]
+    assert source.null_watermark_rows() == 2
+    source.close()
