@@ -93,7 +93,10 @@ class KafkaTarget:
     ) -> None:
         if rows:
             if self.tables is not None:
-                self.tables.deliver([BatchResult(source, table_rows=list(rows))], self.delivery)
+                batch = BatchResult(source, table_rows=list(rows))
+                self.tables.deliver([batch], self.delivery)
+                # deliver() takes each rejected row off its sink's count: report those
+                self._refused.update({s: -n for s, n in batch.counters.out.items() if n < 0})
             else:
                 outputs = [*outputs, *self._row_records(rows)]
         if not self.live:
