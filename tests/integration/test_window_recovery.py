@@ -85,9 +85,9 @@ def _run_to_end(worker: WorkerProcess, expected_in: int) -> None:
 
 def _produce_slowly(kafka: KafkaKit, topic: str, events: list[tuple[str, bytes]]) -> None:
     """Events arrive while the crashing workers run, so every kill lands mid-stream."""
-    for at in range(0, len(events), 300):
-        kafka.produce(topic, events[at : at + 300])
-        time.sleep(0.15)
+    for at in range(0, len(events), 1000):  # each call takes ~0.5 s (a new producer)
+        kafka.produce(topic, events[at : at + 1000])
+        time.sleep(0.2)
 
 
 def test_sigkill_three_times_matches_an_uninterrupted_run(

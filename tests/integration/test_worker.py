@@ -6,6 +6,7 @@ import base64
 import random
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -131,9 +132,14 @@ def test_sigterm_mid_stream_then_restart_loses_nothing(
 ) -> None:
     t = _pipeline(kafka, tmp_path, partitions=4)
     count = 30_000
-    kafka.produce(
-        t["source"], ((f"u{1 + i % 2}", _event(i, f"u{1 + i % 2}")) for i in range(count))
-    )
+    events = [(f"u{1 + i % 2}", _event(i, f"u{1 + i % 2}")) for i in range(count)]
+
+    def produce_slowly() -> None:  # records keep arriving, so SIGTERM lands mid-stream
+        for at in range(0, count, 3000):  # each call takes ~0.5 s (a new idempotent producer)
+            kafka.produce(t["source"], events[at : at + 3000])
+
+    producer = threading.Thread(target=produce_slowly)
+    producer.start()
     first = WorkerProcess(
         tmp_path / "pipeline.yaml", kafka.bootstrap, tmp_path, "first", runtime
     ).start()
@@ -143,6 +149,7 @@ def test_sigterm_mid_stream_then_restart_loses_nothing(
         ), first.log[-3000:]
     finally:
         code = first.terminate()
+        producer.join()
     assert code == 0, first.log[-3000:]
     partial = len(kafka.read_all(t["sink"]))
     assert partial < count, "stopped too late to test a restart"
