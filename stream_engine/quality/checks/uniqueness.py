@@ -19,15 +19,30 @@ def key_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFra
     return keys, has_null
 
 
+_NESTED = (list, dict, np.ndarray)
+
+
+def _plain(value: Any) -> Any:
+    """Nested values as plain lists and dicts (Parquet gives numpy arrays inside)."""
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def hashable_keys(keys: pd.DataFrame) -> pd.DataFrame:
-    """Lists and maps in a key are compared by their text, since they cannot be hashed."""
+    """Lists, arrays and maps in a key are compared by their full text: they cannot be hashed."""
     out = {}
     for c in keys.columns:
         series = keys[c]
         if series.dtype == object:
-            kinds = series.map(type)
-            if kinds.isin((list, dict)).any():
-                series = series.where(~kinds.isin((list, dict)), series.astype(str))
+            nested = series.map(lambda v: isinstance(v, _NESTED)).to_numpy(dtype=bool)
+            if nested.any():
+                series = series.copy()
+                series[nested] = [repr(_plain(v)) for v in series[nested]]
         out[c] = series
     return pd.DataFrame(out)
 
