@@ -54,10 +54,18 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def with_shorthands(args: list[str]) -> list[str]:
+    """`scheduler PIPELINE ...` is short for `scheduler run PIPELINE ...`."""
+    subcommand = args[1] if len(args) > 1 and args[0] == "scheduler" else "run"
+    if subcommand not in ("run", "history") and not subcommand.startswith("-"):
+        return ["scheduler", "run", *args[1:]]
+    return args
+
+
 def run() -> None:
     """Entry point: usage errors become one plain line, like every other error."""
     try:
-        result = app(standalone_mode=False)
+        result = app(args=with_shorthands(sys.argv[1:]), standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         print(exc.ctx.get_help() if exc.ctx else "")
         sys.exit(0)

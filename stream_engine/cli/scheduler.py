@@ -17,7 +17,10 @@ from stream_engine.logs import configure_logging
 from stream_engine.settings import load_settings
 
 scheduler_app = typer.Typer(
-    help="Run the pipeline's scheduled replays (its `replays` section) and show their history.",
+    help=(
+        "Run the pipeline's scheduled replays (its `replays` section) and show their history. "
+        "`stream-engine scheduler PIPELINE` is short for `stream-engine scheduler run PIPELINE`."
+    ),
     no_args_is_help=True,
 )
 HistoryDir = typer.Option(

@@ -197,3 +197,21 @@ def test_no_jobs_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="declares no replays"):
         Scheduler(_spec({}), History(tmp_path), FakeLaunch(FakeClock(T0)))
+
+
+def test_scheduler_pipeline_is_short_for_scheduler_run() -> None:
+    from stream_engine.cli.main import with_shorthands
+
+    assert with_shorthands(["scheduler", "p.yaml", "--once"]) == [
+        "scheduler",
+        "run",
+        "p.yaml",
+        "--once",
+    ]
+    for unchanged in (
+        ["scheduler", "history"],
+        ["scheduler", "run", "p.yaml"],
+        ["scheduler", "--help"],
+        ["replay", "p.yaml"],
+    ):
+        assert with_shorthands(unchanged) == unchanged
