@@ -174,6 +174,8 @@ def _file_frame(file: Path) -> pd.DataFrame:
     try:
         frame: pd.DataFrame = _read_file(file).to_pandas()
     except _NoColumnarForm:
+        if file_format(file) == "avro":
+            return pd.DataFrame.from_records(list(_iter_file_values(file)))
         return file_rows.jsonl_frame(file)
     return frame
 
@@ -241,7 +243,10 @@ def _read_avro(file: Path) -> pa.Table:
         rows = list(reader)
     if not rows:
         return pa.table({name: pa.array([], pa.null()) for name in _avro_fields(reader)})
-    return pa.Table.from_pylist(rows)
+    try:
+        return pa.Table.from_pylist(rows)
+    except pa.ArrowException as exc:  # a union of several types: no single Arrow type
+        raise _NoColumnarForm(f"a column holds several types: {_one_line(exc)}") from None
 
 
 def _avro_fields(reader: Any) -> list[str]:

@@ -170,3 +170,26 @@ def test_jsonl_too_long_for_arrow_blocks_or_mixed_still_reads(tmp_path: Path) ->
     path.write_text(orjson.dumps({"a": 1, "s": big}).decode() + "\n" + '{"a": 2, "s": "y"}\n')
     frame = files.read_frame(path)
     assert frame["a"].tolist() == [1, 2] and frame["s"].str.len().tolist() == [3_000_000, 1]
+
+
+def test_avro_union_of_several_types_loads_row_wise(tmp_path: Path) -> None:
+    schema = {
+        "type": "record",
+        "name": "r",
+        "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "u", "type": ["null", "string", "double"]},
+        ],
+    }
+    path = tmp_path / "u.avro"
+    with path.open("wb") as handle:
+        fastavro.writer(
+            handle, schema, [{"id": 1, "u": "x"}, {"id": 2, "u": 2.5}, {"id": 3, "u": None}]
+        )
+    frame = files.read_frame(path)
+    assert frame["id"].tolist() == [1, 2, 3]
+    assert frame["u"].tolist()[:2] == ["x", 2.5] and frame["u"].isna().tolist() == [
+        False,
+        False,
+        True,
+    ]
