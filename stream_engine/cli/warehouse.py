@@ -50,6 +50,11 @@ def dim_date(
     """Write one row per day (upsert by date_key, so reruns extend or correct the range)."""
     if not output.startswith(("duckdb:", "postgresql://", "postgres://")):
         raise ConfigError("--output: expected duckdb:PATH or postgresql://...")
+    if output.startswith("duckdb:") and not output.removeprefix("duckdb:").strip():
+        # duckdb.connect("") is an in-memory database: the rows would vanish on exit
+        raise ConfigError("--output duckdb: needs a file path, e.g. duckdb:warehouse.duckdb")
+    if not table.strip() or not all(part.strip() for part in table.split(".")):
+        raise ConfigError(f"--table must name a table (or schema.table), got {table!r}")
     days = read_holidays(holidays) if holidays is not None else {}
     rows = dim_date_rows(_day("--from", start), _day("--to", end), fiscal_start_month, days)
     sink = TableSink("dim_date", open_database(output), table, "upsert", ["date_key"])
