@@ -94,6 +94,11 @@ class DatabaseSinkSpec(_FileOrTableSink):
             )
         return value
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        return _non_empty_path(value)
+
     @field_validator("path")
     @classmethod
     def _relative_to_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
@@ -139,10 +144,22 @@ class ParquetSinkSpec(_FileOrTableSink):
     path: Path
     partition_by: FieldName | None = "date"
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        return _non_empty_path(value)
+
     @field_validator("path")
     @classmethod
     def _relative_to_file(cls, value: Path, info: ValidationInfo) -> Path:
         return _output_path(value, info)
+
+
+def _non_empty_path(value: Any) -> Any:
+    # Path("") is "." (the pipeline's folder): a DuckDB file there fails only at run time
+    if isinstance(value, str) and not value.strip():
+        raise spec_error(f"expected a file or folder path, got {value!r}")
+    return value
 
 
 TableSinkSpec = DatabaseSinkSpec | ParquetSinkSpec

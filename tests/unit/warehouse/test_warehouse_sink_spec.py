@@ -79,3 +79,12 @@ def test_an_unknown_sink_type_lists_every_type(tmp_path: Path) -> None:
     assert str(caught.value).endswith(
         "sinks.o.type: expected one of duckdb, postgres, parquet, got 'mysql'"
     )
+
+
+@pytest.mark.parametrize(
+    "sink", ["{type: duckdb, path: '', table: t}", "{type: parquet, path: ''}"]
+)
+def test_an_empty_sink_path_is_refused(tmp_path: Path, sink: str) -> None:
+    with pytest.raises(PipelineFileError) as caught:
+        load(tmp_path, f"  o: {sink}\n")
+    assert str(caught.value).endswith("sinks.o.path: expected a file or folder path, got ''")
