@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -39,6 +39,14 @@ class Cursor:
         if data.get("watermark_type") == "timestamp":
             wm = dt.datetime.fromisoformat(wm)
         return cls(wm, data["key"])
+
+
+class CursorKeeper(Protocol):
+    """Where cursors are kept: files (CursorStore) or a compacted topic (the worker's)."""
+
+    def load(self, name: str) -> Cursor | None: ...
+
+    def save(self, name: str, cursor: Cursor) -> None: ...
 
 
 class CursorStore:

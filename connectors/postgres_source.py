@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from connectors.base import Source, SourceUnavailableError, mask_dsn, plain_values
-from connectors.cursor_store import Cursor, CursorStore
+from connectors.cursor_store import Cursor, CursorKeeper
 from stream_engine.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class PostgresIncrementalSource(Source):
         table: str,
         watermark: str,
         key: str,
-        store: CursorStore,
+        store: CursorKeeper,
         *,
         page_size: int = 1000,
         safety_lag_s: float = 5.0,

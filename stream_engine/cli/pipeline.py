@@ -13,6 +13,7 @@ from stream_engine.cli.errors import fail, handle_errors
 from stream_engine.logs import configure_logging
 from stream_engine.settings import load_settings
 from stream_engine.spec import PipelineSpec, load_pipeline
+from stream_engine.spec.db_sources import CURSOR_TOPIC, PostgresSourceSpec
 from stream_engine.spec.quality_topics import quality_changelog_topics
 from stream_engine.topology import Topology
 
@@ -47,7 +48,10 @@ def check(
     tree = Tree(f"[bold]{spec.pipeline}[/] v{spec.version}  (consumer group {spec.group_id})")
     sources = tree.add("sources")
     for name, src in spec.sources.items():
-        sources.add(f"{name}: topic {src.topic} ({src.format})")
+        if isinstance(src, PostgresSourceSpec):
+            sources.add(f"{name}: {src.describe()}; cursor in {CURSOR_TOPIC}")
+        else:
+            sources.add(f"{name}: topic {src.topic} ({src.format})")
     if spec.reference:
         refs = tree.add("reference tables")
         for name, ref in spec.reference.items():

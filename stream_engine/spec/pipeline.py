@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from stream_engine.spec.base import SpecModel
+from stream_engine.spec.db_sources import AnySource
 from stream_engine.spec.durations import Duration
 from stream_engine.spec.errors import Loc, issues_error, spec_error
 from stream_engine.spec.fieldtypes import Integer, Name, PipelineName
@@ -17,7 +18,6 @@ from stream_engine.spec.models import (
     MetricsSpec,
     ReferenceSpec,
     SinkSpec,
-    SourceSpec,
     TopicDefaults,
     WorkerSpec,
 )
@@ -52,7 +52,7 @@ class PipelineSpec(SpecModel):
     description: str | None = None
     defaults: TopicDefaults = Field(default_factory=TopicDefaults)
     worker: WorkerSpec = Field(default_factory=WorkerSpec)
-    sources: dict[Name, SourceSpec]
+    sources: dict[Name, AnySource]  # topics, or postgres tables extracted into topics
     reference: dict[Name, ReferenceSpec] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)
     sinks: dict[Name, AnySink]  # topic sinks, or duckdb / postgres / parquet (table_sinks.py)
