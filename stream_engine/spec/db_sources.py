@@ -97,7 +97,8 @@ class PostgresSourceSpec(SourceSpec):
     def describe(self) -> str:
         """One line for `check`; the DSN is left out."""
         return (
-            f"postgres table {self.table} -> topic {self.topic} (json); extractor: cursor "
+            f"postgres table {self.table} -> topic {self.topic} (json, created when missing); "
+            f"extractor: cursor "
             f"({self.watermark}, {self.primary_key}), poll {self.poll}, safety lag "
             f"{self.safety_lag}, page {self.page_size}"
         )
