@@ -12,6 +12,7 @@ acknowledged its page, so a crash re-sends at most one page, never skips one.
 
 A database that goes away is retried with backoff (logged, cursor kept) in the extractor's
 own thread: the worker keeps consuming, and /ready never depends on the database.
+Of several replicas, one extracts (ExtractorLease); the others stand by.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 import orjson
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import Consumer, KafkaError, Message, Producer
 
 from connectors.base import mask_dsn
 from connectors.cursor_store import Cursor
 from connectors.kafka_admin import TopicRequest
 from connectors.kafka_changelog import read_partition
-from connectors.kafka_config import producer_config
+from connectors.kafka_config import consumer_config, producer_config
 from connectors.postgres_source import PostgresIncrementalSource
 from connectors.sql.types import parse_timestamp
 from stream_engine.errors import BrokerError, StreamEngineError
@@ -93,6 +94,26 @@ class TopicCursorStore:
         self._producer.flush(10)
 
 
+class ExtractorLease:
+    """Which replica extracts: the member of a consumer group that owns CURSOR_TOPIC[0].
+
+    Every replica of a worker starts the extractor; the group hands the topic's only
+    partition to one of them, and to another when that one stops or dies.
+    """
+
+    def __init__(self, settings: Settings, cursor_name: str) -> None:
+        group = f"stream-engine.extract.{cursor_name}"
+        self._consumer = Consumer(consumer_config(settings, group))
+        self._consumer.subscribe([CURSOR_TOPIC])
+
+    def held(self) -> bool:
+        self._consumer.poll(0)  # serves the group protocol: joins and rebalances
+        return bool(self._consumer.assignment())
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
 class TableExtractor:
     """One background thread polling one table into its topic until `close`."""
 
@@ -116,10 +137,22 @@ class TableExtractor:
         label = f"{spec.table} ({mask_dsn(spec.dsn.get_secret_value())}) -> {spec.topic}"
         store = TopicCursorStore(self._settings)
         producer = EventProducer(spec.topic, key_field=spec.key, settings=self._settings)
+        lease = ExtractorLease(self._settings, spec.cursor_name)
         source: PostgresIncrementalSource | None = None
         backoff = 1.0
+
+        def stopping() -> bool:
+            return self._stop.is_set() or not lease.held()
+
         try:
             while not self._stop.is_set():
+                if not lease.held():
+                    if source is not None:  # another replica took over: its cursor moves on
+                        log.info("extractor %s: another replica extracts now", self.name)
+                        source.close()
+                        source = None
+                    self._stop.wait(min(spec.poll.ms / 1000, 0.5))
+                    continue
                 try:
                     if source is None:
                         source = self._open(store)
@@ -129,7 +162,7 @@ class TableExtractor:
                             label,
                             _text(source.cursor),
                         )
-                    sent = deliver_pages(source, producer, spec.watermark, self._stop.is_set)
+                    sent = deliver_pages(source, producer, spec.watermark, stopping)
                     if sent:
                         self.extracted += sent
                         log.info("extractor %s: %d rows into %s", self.name, sent, spec.topic)
@@ -153,6 +186,7 @@ class TableExtractor:
                 source.close()
             producer.close()
             store.close()
+            lease.close()
 
     def _open(self, store: TopicCursorStore) -> PostgresIncrementalSource:
         spec = self.spec

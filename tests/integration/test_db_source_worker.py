@@ -16,6 +16,10 @@ from kafka_kit import KafkaKit
 from postgres_kit import LocalPostgres
 from worker_kit import WorkerProcess
 
+from connectors.kafka_admin import TopicRequest, ensure_topics
+from stream_engine.runtime.db_sources import TableExtractor
+from stream_engine.spec.db_sources import CURSOR_TOPIC, PostgresSourceSpec
+
 PIPELINE = """
 pipeline: {name}
 version: 1
@@ -131,3 +135,46 @@ def test_rows_before_during_and_after_a_restart_reach_the_sink_once(
     assert [f.name for f in files] == ["out.jsonl"], files
     lines = [orjson.loads(line) for line in files[0].read_text().splitlines()]
     assert sorted((v["id"], v["name_upper"]) for v in lines) == expected
+
+
+def test_two_replicas_extract_each_row_once_and_hand_over(
+    kafka: KafkaKit, postgres_dsn: str
+) -> None:
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, "
+            "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+        )
+    _insert(postgres_dsn, range(1, 11))
+    rows = kafka.topic("rows", partitions=2)
+    ensure_topics(kafka.admin, [TopicRequest(CURSOR_TOPIC, 1, 1, {"cleanup.policy": "compact"})])
+    spec = PostgresSourceSpec.model_validate(
+        {
+            "type": "postgres",
+            "dsn": postgres_dsn,
+            "table": "customers",
+            "cursor": ["updated_at", "id"],
+            "topic": rows,
+            "poll": "200ms",
+            "safety_lag": "0s",
+            "page_size": 4,
+        }
+    )
+    replicas = [TableExtractor(n, spec, kafka.settings) for n in ("a", "b")]
+    for replica in replicas:
+        replica.start()
+    try:
+        assert len(kafka.read_all(rows, expected=10)) == 10
+        _insert(postgres_dsn, range(11, 16))
+        assert len(kafka.read_all(rows, expected=15)) == 15
+        leader = next(r for r in replicas if r.extracted)
+        assert [r.extracted for r in replicas if r is not leader] == [0]  # one extracts
+        leader.close()  # a stopped pod: the other replica takes over from the saved cursor
+        _insert(postgres_dsn, range(16, 21))
+        assert len(kafka.read_all(rows, expected=20)) == 20
+    finally:
+        for replica in replicas:
+            replica.close()
+    ids = sorted(orjson.loads(m.value)["id"] for m in kafka.read_all(rows) if m.value)
+    assert ids == list(range(1, 21))
+    assert sum(r.extracted for r in replicas) == 20
