@@ -25,10 +25,11 @@ from concurrent.futures import Future
 
 import orjson
 from confluent_kafka import Consumer, KafkaError, Message, Producer
+from confluent_kafka.admin import AdminClient
 
 from connectors.base import mask_dsn
 from connectors.cursor_store import Cursor
-from connectors.kafka_admin import TopicRequest
+from connectors.kafka_admin import TopicRequest, ensure_topics
 from connectors.kafka_changelog import read_partition
 from connectors.kafka_config import consumer_config, producer_config
 from connectors.postgres_source import PostgresIncrementalSource
@@ -58,6 +59,14 @@ def extract_topic_requests(spec: PipelineSpec) -> list[TopicRequest]:
     if requests:
         requests.append(TopicRequest(CURSOR_TOPIC, 1, d.replication, {"cleanup.policy": "compact"}))
     return requests
+
+
+def ensure_extract_topics(admin: AdminClient, spec: PipelineSpec) -> None:
+    """Create the topics postgres sources fill (and the cursor topic) before the source check."""
+    requests = extract_topic_requests(spec)
+    created = ensure_topics(admin, requests) if requests else []
+    if created:
+        log.info("created topics for postgres sources: %s", ", ".join(created))
 
 
 class TopicCursorStore:

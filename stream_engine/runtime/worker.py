@@ -17,7 +17,7 @@ from connectors.kafka_changelog import log_end_offset, read_partition
 from connectors.kafka_reference import ReferenceLoader
 from stream_engine.errors import BrokerError, StateError
 from stream_engine.monitor import MetricsServer, PipelineMetrics
-from stream_engine.runtime.db_sources import extract_topic_requests, start_extractors
+from stream_engine.runtime.db_sources import ensure_extract_topics, start_extractors
 from stream_engine.runtime.delivery import Delivery
 from stream_engine.runtime.kafka_loop import KafkaLoop
 from stream_engine.runtime.observe import WorkerObserver
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 def preflight(spec: PipelineSpec, settings: Settings) -> list[str]:
     """Fail fast on a missing source; create missing sink and dead-letter topics."""
     admin = wait_for_cluster(settings)
-    ensure_topics(admin, extract_topic_requests(spec))  # topics that postgres sources fill
+    ensure_extract_topics(admin, spec)  # the topics postgres sources fill
     needed = {s.topic: f"sources.{n}.topic" for n, s in spec.sources.items()}
     needed.update({r.topic: f"reference.{n}.topic" for n, r in spec.reference.items()})
     found = topic_partitions(admin, needed)
