@@ -45,8 +45,9 @@ def run(
 ) -> None:
     """Run each replay job on its cron schedule (UTC) until SIGTERM, or now with --once.
 
-    Every run retries with exponential backoff, is killed at its timeout, and is recorded
-    in the history; with --once the exit code is 1 when a run failed.
+    Every run retries with exponential backoff (except config errors, exit 2, which
+    cannot succeed), is killed at its timeout, and is recorded in the history; with
+    --once the exit code is 1 when a run failed.
     """
     from stream_engine.runtime.replay.history import History
     from stream_engine.runtime.replay.launcher import SubprocessLauncher

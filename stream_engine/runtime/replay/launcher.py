@@ -16,12 +16,22 @@ from typing import Any
 
 from stream_engine.spec.replays import ReplayJobSpec
 
+# The CLI's exit code for usage and config errors (stream_engine.cli.errors.EXIT_USAGE):
+# a bad pipeline file or argument fails the same way on every attempt.
+EXIT_CONFIG_ERROR = 2
+
 
 @dataclass
 class Attempt:
     status: str  # ok | failed | timeout
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    exit_code: int | None = None  # the child's, when it exited on its own
+
+    @property
+    def retryable(self) -> bool:
+        """False for a config or usage error: another attempt would fail the same way."""
+        return self.exit_code != EXIT_CONFIG_ERROR
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,8 @@ class SubprocessLauncher:
             return Attempt("timeout", error=f"timed out after {timeout_s:g}s")
         if proc.returncode != 0:
             lines = [line for line in err.splitlines() if line.strip()]
-            return Attempt("failed", error=lines[-1] if lines else f"exit code {proc.returncode}")
+            error = lines[-1] if lines else f"exit code {proc.returncode}"
+            return Attempt("failed", error=error, exit_code=proc.returncode)
         try:
             summary = json.loads(out)
         except json.JSONDecodeError:

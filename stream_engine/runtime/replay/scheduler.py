@@ -3,8 +3,10 @@
 Each run resolves the job's range against its scheduled time (so `from: 24h` means the
 24 hours before 03:00, even when the run starts late or is retried), then tries up to
 1 + retries times with exponential backoff (backoff, 2x, 4x, ...), each attempt bounded
-by the job's timeout, and appends the outcome to the history. The clock and sleep are
-injected, so tests drive hours of schedule in milliseconds; `run_now` runs jobs at once.
+by the job's timeout, and appends the outcome to the history. A child that exits with the
+config/usage code (2: a bad pipeline file or range) is not retried: it cannot succeed.
+The clock and sleep are injected, so tests drive hours of schedule in milliseconds;
+`run_now` runs jobs at once.
 """
 
 from __future__ import annotations
@@ -82,6 +84,15 @@ class Scheduler:
             call = ReplayCall(name, job, range_from, range_to, f"{name}-{stamp}-{attempts}")
             attempt = self.launch(call, job.timeout.seconds)
             if attempt.status == "ok" or self._stopping:
+                break
+            if not attempt.retryable:
+                log.warning(
+                    "replay job %s attempt %d failed with a config error, not retried: %s",
+                    name,
+                    attempts,
+                    attempt.error,
+                )
+                attempt.error = f"{attempt.error} (config error, not retried)"
                 break
             if attempts <= job.retries:
                 delay = job.backoff.seconds * 2 ** (attempts - 1)

@@ -107,6 +107,69 @@ def test_gives_up_after_the_retries(tmp_path: Path) -> None:
     assert clock.slept == [1.0, 2.0]
 
 
+class ConfigErrorLaunch(FakeLaunch):
+    """Every attempt exits like the replay CLI on a config error: code 2, one error line."""
+
+    def __call__(self, call: ReplayCall, timeout_s: float) -> Attempt:
+        self.calls.append((call, timeout_s, self.clock.ms))
+        self.clock.ms += int(self.cost_s * 1000)
+        return Attempt("failed", error="error: p.yaml: steps[0]: bad filter", exit_code=2)
+
+
+def test_a_config_error_is_not_retried(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    launch = ConfigErrorLaunch(clock)
+    spec = _spec({"j": {"schedule": "@hourly", "from": "1h", "retries": 3, "backoff": "10s"}})
+    run = Scheduler(spec, History(tmp_path), launch, clock=clock, sleep=clock.sleep).run_job(
+        "j", T0
+    )
+    assert (run.status, run.attempts) == ("failed", 1)
+    assert run.error == "error: p.yaml: steps[0]: bad filter (config error, not retried)"
+    assert len(launch.calls) == 1 and clock.slept == []
+    assert run.duration_s == 2.0
+    assert History(tmp_path).read() == [run]
+
+
+@pytest.mark.parametrize("code", [1, 3, 137])
+def test_other_exit_codes_are_retried(tmp_path: Path, code: int) -> None:
+    class Failing(FakeLaunch):
+        def __call__(self, call: ReplayCall, timeout_s: float) -> Attempt:
+            self.calls.append((call, timeout_s, self.clock.ms))
+            return Attempt("failed", error=f"error: exit {code}", exit_code=code)
+
+    clock = FakeClock(T0)
+    launch = Failing(clock)
+    spec = _spec({"j": {"schedule": "@hourly", "from": "1h", "retries": 2, "backoff": "5s"}})
+    run = Scheduler(spec, History(tmp_path), launch, clock=clock, sleep=clock.sleep).run_job(
+        "j", T0
+    )
+    assert (run.status, run.attempts, run.error) == ("failed", 3, f"error: exit {code}")
+    assert clock.slept == [5.0, 10.0]
+
+
+def test_the_config_exit_code_is_the_clis() -> None:
+    from stream_engine.cli.errors import EXIT_USAGE
+    from stream_engine.runtime.replay.launcher import EXIT_CONFIG_ERROR
+
+    assert EXIT_CONFIG_ERROR == EXIT_USAGE
+
+
+def test_a_real_replay_of_a_bad_pipeline_file_runs_once(tmp_path: Path) -> None:
+    """The real child: `stream-engine replay` on a file that no longer parses exits 2."""
+    spec = _spec({"j": {"schedule": "@daily", "from": "1h", "retries": 3, "backoff": "1s"}})
+    broken = tmp_path / "p.yaml"
+    broken.write_text("pipeline: p\nversion: 1\nsources: [not, a, mapping]\n")
+    clock = FakeClock(T0)
+    scheduler = Scheduler(
+        spec, History(tmp_path), SubprocessLauncher(broken), clock=clock, sleep=clock.sleep
+    )
+    run = scheduler.run_job("j", T0)
+    assert (run.status, run.attempts, clock.slept) == ("failed", 1, [])
+    assert run.error is not None
+    assert run.error.startswith(f"error: {broken}")
+    assert run.error.endswith("(config error, not retried)")
+
+
 def test_runs_on_schedule_with_an_injected_clock(tmp_path: Path) -> None:
     clock = FakeClock(T0 + 30 * 60_000)  # 04:30
     launch = FakeLaunch(clock)
