@@ -8,8 +8,10 @@ CheckResult per rule over the whole frame (offline validation).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,6 +50,9 @@ from stream_engine.quality.schema_rules import ColumnSchema
 
 Reason = Literal["schema", "rule"]
 References = Mapping[str, Reference]  # rule id -> allowed values
+
+# Frames at least this long check uniqueness in a thread beside the record checks.
+PARALLEL_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -247,11 +252,23 @@ def evaluate_dataset(
     """
     checker = TableChecker(table, references)
     now_ms = (time.time() if now is None else now) * 1000
-    by_rule: dict[str, CheckResult] = {
-        f.rule: f.result(frame) for f in checker.record_failures(frame)
-    }
+    # Uniqueness hashes every key: on a large frame it runs beside the record checks (both
+    # spend their time in pandas/Arrow kernels that release the GIL). Results are the same.
+    threads = max(1, min(len(table.uniqueness_checks), (os.cpu_count() or 1) - 1))
+    with ThreadPoolExecutor(threads) as pool:
+        unique = [
+            pool.submit(checker.uniqueness, frame, check)
+            for check in (table.uniqueness_checks if len(frame) >= PARALLEL_ROWS else ())
+        ]
+        by_rule: dict[str, CheckResult] = {
+            f.rule: f.result(frame) for f in checker.record_failures(frame)
+        }
+        for future in unique:
+            result = future.result()
+            by_rule[result.rule] = result
     for check in table.uniqueness_checks:
-        by_rule[check.rule_id] = checker.uniqueness(frame, check)
+        if check.rule_id not in by_rule:
+            by_rule[check.rule_id] = checker.uniqueness(frame, check)
     stats = checker.stats(frame)
     for result in checker.aggregate_results(stats, history=history or {}, now_ms=now_ms):
         by_rule[result.rule] = result
