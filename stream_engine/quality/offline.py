@@ -7,6 +7,7 @@ The CLI (`stream-engine validate`) is a thin layer over `run_validation`; the re
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ class ValidationRun:
     """Rule id -> its observed values over the table's runs, oldest first, this run included."""
     score_trend: list[Point] = field(default_factory=list)
     rows_trend: list[Point] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    """Columns the rules name that the data lacks: they count as null (a typo, usually)."""
 
     @property
     def failed(self) -> bool:
@@ -97,7 +100,11 @@ def run_validation(
         results.append(_decode_result(dataset))
     summary = summarize(name, len(dataset.frame), results)
     run_at_ms = int(started * 1000)
-    run = ValidationRun(summary, source, dataset.label, str(rules_path), run_at_ms, dataset.origins)
+    missing = missing_columns(table_rules, dataset.frame.columns)
+    run = ValidationRun(
+        summary, source, dataset.label, str(rules_path), run_at_ms, dataset.origins,
+        missing_columns=missing,
+    )  # fmt: skip
     if store is None:
         return run
     run_id = store.append(_record(run))
@@ -105,7 +112,17 @@ def run_validation(
     return ValidationRun(
         summary, source, dataset.label, str(rules_path), run_at_ms, dataset.origins,
         history, run_id, trends, store.run_series(name, "score"), store.run_series(name, "rows"),
+        missing,
     )  # fmt: skip
+
+
+def missing_columns(table: TableRules, present: Iterable[object]) -> list[str]:
+    """Columns named by a schema entry or check that the dataset does not have."""
+    named = [entry.column for entry in table.schema_]
+    for check in table.checks:
+        named.extend(check.columns)
+    have = {str(c) for c in present}
+    return sorted({c for c in named if c not in have})
 
 
 def _anomaly_history(

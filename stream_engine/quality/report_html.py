@@ -59,6 +59,9 @@ def render_html(run: ValidationRun) -> str:
         f"{'failed' if run.failed else 'passed'}</b></p>",
         _overview(s.results),
     ]
+    if run.missing_columns:
+        names = ", ".join(f"<code>{esc(c)}</code>" for c in run.missing_columns)
+        parts.insert(-1, f'<p class="warn">Not in the data, judged as all null: {names}</p>')
     for points, title in ((run.score_trend, "Quality score"), (run.rows_trend, "Rows")):
         chart = trend_chart(points, title)
         if chart:

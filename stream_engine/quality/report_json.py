@@ -40,6 +40,7 @@ def report_document(run: ValidationRun) -> dict[str, Any]:
         "failed_errors": summary.failed_errors,
         "failed_warnings": summary.failed_warnings,
         "verdict": "failed" if run.failed else "passed",
+        "missing_columns": run.missing_columns,
         "results": [result_document(run, r) for r in summary.results],
         "history": None
         if run.history_path is None

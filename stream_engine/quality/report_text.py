@@ -36,6 +36,10 @@ def render_text(run: ValidationRun) -> str:
         f"quality score {s.score:.1%} ({s.passed} of {s.checks} checks pass); "
         f"failing: {s.failed_errors} error, {s.failed_warnings} warn",
     ]
+    if run.missing_columns:
+        lines.append(
+            "warning: not in the data, judged as all null: " + ", ".join(run.missing_columns)
+        )
     failing = [r for r in s.results if not r.passed]
     for result in sorted(failing, key=lambda r: r.severity != "error"):
         lines.append("")

@@ -272,3 +272,21 @@ def test_history_feeds_the_anomaly_check_and_the_html_trend(tmp_path: Path) -> N
     rows_chart = charts[1]
     assert 'aria-label="Rows over 4 runs"' in rows_chart
     assert [t for t in re.findall(r"Z: ([0-9.]+)</title>", rows_chart)] == ["10", "12", "30", "30"]
+
+
+def test_columns_missing_from_the_data_are_named(tmp_path: Path, rules: Path) -> None:
+    """A misspelled column would quietly pass some checks: every report names it."""
+    rules.write_text(
+        RULES.replace("{type: uniqueness, column: id}", "{type: uniqueness, column: idd}")
+    )
+    data = write_data(tmp_path / "people.jsonl", ROWS)
+    doc = json.loads(invoke(str(data), str(rules), "--format", "json", "--no-history").stdout)
+    assert doc["missing_columns"] == ["idd"]
+    text = invoke(str(data), str(rules), "--no-history").stdout
+    assert "warning: not in the data, judged as all null: idd" in text
+    html = tmp_path / "r.html"
+    invoke(str(data), str(rules), "--format", "html", "-o", str(html), "--no-history")
+    assert "Not in the data, judged as all null: <code>idd</code>" in html.read_text()
+    rules.write_text(RULES)
+    clean = invoke(str(data), str(rules), "--format", "json", "--no-history").stdout
+    assert json.loads(clean)["missing_columns"] == []
