@@ -8,7 +8,6 @@ import duckdb
 from kafka_kit import KafkaKit
 
 from stream_engine.runtime.replay import ReplayOptions, run_replay
-from stream_engine.settings import Settings
 from stream_engine.spec import load_pipeline
 from stream_engine.topology import Topology
 
@@ -27,7 +26,7 @@ def test_rejected_table_rows_are_dead_letters_in_the_summary(
     source.write_text('{"id": 1, "v": 1}\n{"v": 2}\n{"id": 3, "v": 3}\n{"id": null}\n')
     spec = load_pipeline(tmp_path / "p.yaml")
     outcome = run_replay(
-        spec, Topology.build(spec), Settings(), ReplayOptions(source_path=source, to_live=True)
+        spec, Topology.build(spec), kafka.settings, ReplayOptions(source_path=source, to_live=True)
     )
     with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
         assert con.sql("SELECT id FROM t ORDER BY id").fetchall() == [(1,), (3,)]
