@@ -135,21 +135,30 @@ class DuckDBDatabase(Database):
             raise SinkError(f"{self.label}: {_first_line(exc)}") from None
 
     def stage(self, name: str, columns: list[Column], rows: list[dict[str, Any]]) -> None:
-        table = arrow_batch(columns, rows)
-        if name in self._staged:
-            self._con.unregister(name)
-        self._con.register(name, table)
+        table = _checked_batch(self.label, columns, rows)
+        try:
+            if name in self._staged:
+                self._con.unregister(name)
+            self._con.register(name, table)
+        except duckdb.Error as exc:
+            raise SinkError(f"{self.label}: {_first_line(exc)}") from None
         self._staged.add(name)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self._con.begin()
+        try:
+            self._con.begin()
+        except duckdb.Error as exc:
+            raise SinkError(f"{self.label}: {_first_line(exc)}") from None
         try:
             yield
         except BaseException:
             self._con.rollback()
             raise
-        self._con.commit()
+        try:
+            self._con.commit()
+        except duckdb.Error as exc:
+            raise SinkError(f"{self.label}: {_first_line(exc)}") from None
 
     def close(self) -> None:
         self._con.close()
@@ -194,14 +203,11 @@ class PostgresDatabase(Database):
         cols = ", ".join(f"{quote(c.name)} {self.type_of(c.kind)}" for c in columns)
         names = ", ".join(quote(c.name) for c in columns)
         buffer = io.BytesIO()
-        try:  # CSV written by Arrow in C: empty unquoted is NULL, "" an empty string
-            pa_csv.write_csv(
-                arrow_batch(columns, rows),
-                buffer,
-                pa_csv.WriteOptions(include_header=False, quoting_style="needed"),
-            )
-        except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
-            raise SinkSchemaError(f"{self.label}: a value does not fit its column: {exc}") from None
+        table = _checked_batch(self.label, columns, rows)
+        # CSV written by Arrow in C: empty unquoted is NULL, "" an empty string
+        pa_csv.write_csv(
+            table, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+        )
         with self._errors():
             conn = self._connection()
             conn.execute(f"DROP TABLE IF EXISTS {quote(name)}")
@@ -240,3 +246,11 @@ def open_database(target: str) -> Database:
 def _first_line(exc: BaseException) -> str:
     text = mask_dsn(str(exc).strip())
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _checked_batch(label: str, columns: list[Column], rows: list[dict[str, Any]]) -> pa.Table:
+    """The rows as one Arrow table; a value that does not fit its column is a schema error."""
+    try:
+        return arrow_batch(columns, rows)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+        raise SinkSchemaError(f"{label}: a value does not fit its column: {exc}") from None

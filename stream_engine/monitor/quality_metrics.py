@@ -39,6 +39,8 @@ class QualityMetrics(Collector):
         registry.register(self)
 
     def observe(self, result: BatchResult) -> None:
+        if not result.counters.out.get(QUALITY_SINK):  # most batches close no quality window
+            return
         verdicts = [out.record for out in result.outputs if out.sink == QUALITY_SINK]
         if not verdicts:
             return

@@ -82,6 +82,11 @@ class BatchRunner:
                 if self.topology.spec.sources[window.source].topic == topic:
                     for partition in sorted(partitions):
                         self.topology.window_state(window.name, partition)
+            sources = [n for n, s in self.topology.spec.sources.items() if s.topic == topic]
+            for step in self.topology.quality_steps:
+                for source in (s for s in sources if s in step.checkers):
+                    for partition in sorted(partitions):
+                        step.state(source, partition)  # dedup keys, windows, anomaly history
         self.readiness.restored(tps)
 
     def forget_partitions(self, topic: str, partitions: set[int]) -> None:
