@@ -7,20 +7,23 @@ never touches the database. An entry without `type` is a Kafka topic source.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, SecretStr, Tag, field_validator, model_validator
 
 from stream_engine.spec.durations import Duration
 from stream_engine.spec.errors import spec_error
-from stream_engine.spec.fieldtypes import DurationValue, FieldName, Integer, PositiveDuration
+from stream_engine.spec.fieldtypes import (
+    DurationValue,
+    FieldName,
+    Integer,
+    PositiveDuration,
+    TableName,
+)
 from stream_engine.spec.models import SourceSpec
 
 CURSOR_TOPIC = "stream-engine.cursors"
 """Compacted topic of extraction cursors, keyed by `<table>-<topic>`."""
-
-_TABLE = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 class PostgresSourceSpec(SourceSpec):
@@ -32,7 +35,7 @@ class PostgresSourceSpec(SourceSpec):
 
     type: Literal["postgres"]
     dsn: SecretStr  # e.g. ${PG_DSN}; never printed
-    table: str
+    table: TableName
     cursor: list[FieldName]  # [watermark column, primary key]
     poll: PositiveDuration = Duration(5_000)  # pause between looks for new rows
     safety_lag: DurationValue = Duration(5_000)  # rows newer than now - lag wait for the next poll
@@ -43,16 +46,6 @@ class PostgresSourceSpec(SourceSpec):
     def _known_type(cls, value: Any) -> Any:
         if value != "postgres":
             raise spec_error(f"expected postgres (or no type for a topic source), got {value!r}")
-        return value
-
-    @field_validator("table")
-    @classmethod
-    def _table_name(cls, value: str) -> str:
-        if not _TABLE.fullmatch(value):
-            raise spec_error(
-                f"invalid table name {value!r}: use letters, digits and '_' "
-                "(optionally schema.table)"
-            )
         return value
 
     @field_validator("cursor", mode="before")

@@ -18,6 +18,7 @@ _PIPELINE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
+_TABLE_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 def _pipeline_name(value: str) -> str:
@@ -51,6 +52,14 @@ def _topic_name(value: str) -> str:
         raise spec_error(
             f"invalid topic name {value!r}: use 1 to 249 characters from a-z, A-Z, 0-9, "
             "'.', '_' and '-' (not '.' or '..')"
+        )
+    return value
+
+
+def _table_name(value: str) -> str:
+    if not _TABLE_NAME.fullmatch(value):
+        raise spec_error(
+            f"invalid table name {value!r}: use letters, digits and '_' (optionally schema.table)"
         )
     return value
 
@@ -118,6 +127,9 @@ FieldList = Annotated[list[FieldName], AfterValidator(_field_list)]
 
 TopicName = Annotated[str, AfterValidator(_topic_name)]
 """A name Kafka accepts for a topic."""
+
+TableName = Annotated[str, AfterValidator(_table_name)]
+"""A database table, `table` or `schema.table`, safe to quote in SQL."""
 
 Expression = Annotated[str, AfterValidator(_expression)]
 """Source text of a filter or map expression; compiled later by the expression language."""

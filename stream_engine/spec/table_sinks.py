@@ -6,7 +6,6 @@ SecretStr so a password never reaches a log, a repr or `check`'s output.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,11 +22,17 @@ from pydantic import (
 from stream_engine.spec.base import SpecModel
 from stream_engine.spec.durations import Duration
 from stream_engine.spec.errors import Issue, spec_error
-from stream_engine.spec.fieldtypes import DurationValue, FieldList, FieldName, Integer, Name
+from stream_engine.spec.fieldtypes import (
+    DurationValue,
+    FieldList,
+    FieldName,
+    Integer,
+    Name,
+    TableName,
+)
 from stream_engine.spec.models import SinkSpec
 
 TableMode = Literal["append", "upsert", "replace_partition", "scd2", "fact"]
-_TABLE = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 def _output_path(value: Path, info: ValidationInfo) -> Path:
@@ -57,7 +62,7 @@ class DatabaseSinkSpec(_FileOrTableSink):
     type: Literal["duckdb", "postgres"]
     path: Path | None = None  # duckdb
     dsn: SecretStr | None = None  # postgres, e.g. ${PG_DSN}
-    table: str
+    table: TableName
     mode: TableMode = "append"
     key: list[FieldName] | None = None
     partition_by: FieldName | None = None
@@ -83,16 +88,6 @@ class DatabaseSinkSpec(_FileOrTableSink):
     @classmethod
     def _one_or_more(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
-
-    @field_validator("table")
-    @classmethod
-    def _table_name(cls, value: str) -> str:
-        if not _TABLE.fullmatch(value):
-            raise spec_error(
-                f"invalid table name {value!r}: use letters, digits and '_' "
-                "(optionally schema.table)"
-            )
-        return value
 
     @field_validator("path", mode="before")
     @classmethod
