@@ -58,6 +58,12 @@ class QualityMetrics(Collector):
         where = (str(verdict["source"]), int(verdict["partition"]), key[0])
         self._latest[where] = passed
 
+    def forget(self, source: str, partitions: set[int]) -> None:
+        """Partitions this worker no longer owns leave the score (their new owner reports them)."""
+        with self._lock:
+            for where in [w for w in self._latest if w[0] == source and w[1] in partitions]:
+                del self._latest[where]
+
     @property
     def score(self) -> float:
         with self._lock:

@@ -92,6 +92,9 @@ class BatchRunner:
     def forget_partitions(self, topic: str, partitions: set[int]) -> None:
         with self._lock:
             self.topology.forget_partitions(topic, partitions)
+        for name, source in self.topology.spec.sources.items():
+            if source.topic == topic:
+                self.metrics.quality.forget(name, partitions)
         self.readiness.revoked((topic, p) for p in partitions)
 
     def process(self, source: str, records: Sequence[Record]) -> None:

@@ -216,6 +216,18 @@ def test_quality_metrics_expose_exactly_the_documented_series(tmp_path: Path) ->
     )
 
 
+def test_revoked_partitions_leave_the_quality_score(tmp_path: Path) -> None:
+    topology = build(tmp_path)
+    result = topology.process(batch(order(1), order(2, amount=-1), order(3, ts=T0 + 9000)))
+    metrics = QualityMetrics("shop", CollectorRegistry())
+    metrics.observe(result)
+    assert metrics.score == 5 / 6
+    metrics.forget(result.source, {0, 1})  # other partitions: the score stands
+    assert metrics.score == 5 / 6
+    metrics.forget(result.source, {2})  # the batch's partition (see batch())
+    assert metrics.score == 1.0  # no verdicts of owned partitions left
+
+
 def test_the_quality_topic_is_a_written_topic_created_compacted(tmp_path: Path) -> None:
     spec = build(tmp_path).spec
     assert spec.topics_written() == ["out", "shop.quality", "shop.dlq"]
