@@ -98,6 +98,10 @@ class EventProducer:
             raise ConfigError(f"invalid producer config for topic {topic!r}: {why}") from None
         self._close_timeout_s = close_timeout_s
         self._closed = False
+        # Events handed to librdkafka and not yet reported: its queue length also counts
+        # protocol requests (e.g. the idempotent producer's InitProducerId), so not that.
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
         self._stop = threading.Event()
         self._poller = threading.Thread(
             target=self._serve_reports, name=f"producer-{topic}", daemon=True
@@ -156,6 +160,8 @@ class EventProducer:
         future.set_running_or_notify_cancel()
 
         def report(err: KafkaError | None, msg: Message) -> None:
+            with self._in_flight_lock:
+                self._in_flight -= 1
             self._report(future, key, on_delivery, err, msg)
 
         extra: dict[str, Any] = {}
@@ -163,17 +169,23 @@ class EventProducer:
             extra["headers"] = list(headers.items()) if isinstance(headers, Mapping) else headers
         if timestamp_ms is not None:
             extra["timestamp"] = timestamp_ms
+        with self._in_flight_lock:
+            self._in_flight += 1
         try:
             self._producer.produce(self.topic, value, key, on_delivery=report, **extra)
-        except BufferError:
-            return None
-        except KafkaException as exc:
+        except (BufferError, KafkaException) as exc:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+            if isinstance(exc, BufferError):
+                return None
             raise self._failure(key, exc.args[0] if exc.args else None, str(exc)) from None
         return future
 
     def flush(self, timeout_s: float | None = None) -> int:
         """Wait for every queued event's acknowledgement; return how many are still pending."""
-        return int(self._producer.flush(-1 if timeout_s is None else timeout_s))
+        self._producer.flush(-1 if timeout_s is None else timeout_s)
+        with self._in_flight_lock:
+            return self._in_flight
 
     def close(self, timeout_s: float | None = None) -> None:
         """Flush, then stop. Events still unacknowledged after the timeout fail their futures
